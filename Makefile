@@ -1,0 +1,52 @@
+# Two commands do all the set-up on a fresh clone (Python >= 3.11, make and git):
+#   make run   — virtualenv, pinned install, migrate, demo data (first time only), serve on :8000
+#   make test  — lint, checks and the whole test suite (installs Debian's chromium for browser tests when it can)
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint pytest worker clean help
+
+help:
+	@echo "make run    start the site with demo data at http://$(HOST):$(PORT)"
+	@echo "make test   run lint, checks and the whole test suite"
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo --if-empty
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "REDIS_URL is set: starting an rq worker and the scheduler beside the web server"; \
+		$(PY) manage.py rqworker default --with-scheduler & \
+	fi; \
+	exec $(PY) manage.py runserver $(HOST):$(PORT)
+
+worker: $(STAMP)
+	$(PY) manage.py rqworker default --with-scheduler
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	DJANGO_SETTINGS_MODULE=qa_site.settings.test $(PY) manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=qa_site.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+pytest: $(STAMP)
+	@bash scripts/ensure-browser
+	$(PY) -m pytest
+
+test: lint pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,412 @@
+"""Fill an empty database with a demo that looks like the real service.
+
+History (the published knowledge base) is written directly with its real
+dates; the open questions are driven through the same services the web
+interface uses, so every lifecycle state and its audit trail is genuine.
+"""
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+from tqdm import tqdm
+
+from experts import routing, sla
+from experts.models import ExpertProfile
+from qa_site.demo import people
+from qa_site.knowledge import services
+from qa_site.knowledge.models import Answer, Question, QuestionEvent, QuestionPage, TopicPage
+from qa_site.knowledge.setup import COORDINATORS, ensure_coordinators_group, ensure_site_tree
+from subscriptions.models import Membership, Network, Plan, Subscription
+
+User = get_user_model()
+Status = Question.Status
+Action = QuestionEvent.Action
+
+# What happens to the open questions, in order (27 of them: 3 per topic).
+OPEN_PLAN = (
+    ["assigned"] * 8
+    + ["awaiting_clarification"] * 4
+    + ["triage"] * 3
+    + ["declined"] * 2
+    + ["withdrawn"] * 2
+    + ["rejected"] * 2
+    + ["duplicate"] * 2
+    + ["fresh"] * 4
+)
+# Answered items held back from the history and sent through review instead (one per topic, first four topics).
+IN_REVIEW_TOPICS = 4
+
+
+class Command(BaseCommand):
+    help = "Load demo networks, people, topics and questions (with --if-empty, only into an empty database)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing if any account already exists.")
+        parser.add_argument("--seed", type=int, default=7, help="Random seed, for repeatable demo data.")
+
+    def handle(self, *args, if_empty=False, seed=7, **options):
+        if if_empty and User.objects.exists():
+            self.stdout.write("Demo data: the database already has accounts, so nothing was loaded.")
+        else:
+            self.rng = random.Random(seed)
+            self.now = timezone.now()
+            # Demo addresses are not real: keep the many notification e-mails out of the console.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                self.load()
+        self.print_logins()
+
+    # --- the whole load -------------------------------------------------------------------------
+
+    def load(self):
+        topics_content = people.load_topics()
+        steps = tqdm(total=6 + len(topics_content), desc="Demo data", unit="step", disable=None)
+        home, topic_index = ensure_site_tree()
+        ensure_coordinators_group()
+        steps.update()
+        plans = self.create_plans()
+        networks = self.create_networks(plans)
+        steps.update()
+        self.coordinator = self.create_coordinator()
+        advisers = self.create_advisers(networks)
+        steps.update()
+        topics = self.create_topics(topic_index, topics_content)
+        experts = self.create_experts(topics)
+        steps.update()
+        live_advisers = [a for a in advisers if a.network.slug != "eastmoor-va"]
+        in_review = []
+        for index, content in enumerate(topics_content):
+            answered = list(content["answered"])
+            if index < IN_REVIEW_TOPICS:
+                in_review.append((content["slug"], answered.pop()))
+            steps.set_postfix_str(content["name"])
+            self.create_history(topics[content["slug"]], answered, experts, live_advisers + advisers[-2:])
+            steps.update()
+        self.create_open_questions(topics, topics_content, in_review, live_advisers)
+        steps.update()
+        self.set_away_expert()
+        steps.update()
+        steps.close()
+        published = QuestionPage.objects.live().count()
+        open_count = Question.objects.exclude(status=Status.PUBLISHED).count()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data loaded: {Network.objects.count()} networks, {len(advisers)} advisers, "
+                f"{len(experts)} experts, {len(topics)} topics, {published} published answers, "
+                f"{open_count} other questions."
+            )
+        )
+
+    # --- cast -----------------------------------------------------------------------------------
+
+    def create_user(self, email, first, last, **extra):
+        user = User.objects.create_user(
+            email=email, password=people.DEMO_PASSWORD, first_name=first, last_name=last, **extra
+        )
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        return user
+
+    def create_plans(self):
+        return {
+            p["slug"]: Plan.objects.create(
+                slug=p["slug"],
+                name=p["name"],
+                annual_price=Decimal(p["annual_price"]),
+                included_seats=p["included_seats"],
+                sla_hours=p["sla_hours"],
+                description=p["description"],
+            )
+            for p in people.PLANS
+        }
+
+    def create_networks(self, plans):
+        today = timezone.localdate()
+        networks = {}
+        for slug, name, plan_slug, live in people.NETWORKS:
+            network = Network.objects.create(
+                slug=slug,
+                name=name,
+                website=f"https://{slug}.example.org/",
+                created_at=self.now - dt.timedelta(days=720),
+            )
+            if live:
+                starts, ends, status = today - dt.timedelta(days=200), today + dt.timedelta(days=165), "active"
+            else:
+                starts, ends, status = today - dt.timedelta(days=400), today - dt.timedelta(days=35), "expired"
+            Subscription.objects.create(
+                network=network, plan=plans[plan_slug], status=status, starts_on=starts, ends_on=ends
+            )
+            networks[slug] = network
+        return networks
+
+    def create_coordinator(self):
+        email, first, last = people.COORDINATOR
+        user = self.create_user(email, first, last, is_staff=True)
+        user.groups.add(ensure_coordinators_group())
+        return user
+
+    def create_advisers(self, networks):
+        advisers = []
+        for email, first, last, network_slug, role, organisation in people.ADVISERS:
+            user = self.create_user(email, first, last)
+            Membership.objects.create(
+                network=networks[network_slug],
+                user=user,
+                role=role,
+                organisation=organisation,
+                joined_at=self.now - dt.timedelta(days=600),
+            )
+            user.network = networks[network_slug]
+            advisers.append(user)
+        return advisers
+
+    def create_topics(self, topic_index, topics_content):
+        topics = {}
+        for content in topics_content:
+            topic = TopicPage(title=content["name"], slug=content["slug"], description=content["description"])
+            topic_index.add_child(instance=topic)
+            topic.save_revision().publish()
+            topics[content["slug"]] = topic
+        return topics
+
+    def create_experts(self, topics):
+        experts = []
+        for email, first, last, slug, headline, organisation, bio, topic_slugs, cap in people.EXPERTS:
+            user = self.create_user(email, first, last)
+            profile = ExpertProfile.objects.create(
+                user=user,
+                slug=slug,
+                headline=headline,
+                organisation=organisation,
+                bio=bio,
+                max_open_questions=cap,
+                joined_on=timezone.localdate() - dt.timedelta(days=700),
+            )
+            profile.topics.set([topics[s] for s in topic_slugs])
+            experts.append(profile)
+        return experts
+
+    # --- the published knowledge base, with its real history -------------------------------------
+
+    def working_moment(self, days_ago):
+        """A weekday office-hours moment about ``days_ago`` days before now."""
+        calendar = sla.default_calendar()
+        moment = (self.now - dt.timedelta(days=days_ago)).astimezone(calendar.tz)
+        moment = moment.replace(hour=self.rng.randint(9, 16), minute=self.rng.choice([5, 20, 35, 50]))
+        return calendar.add_working_hours(moment, 0)
+
+    @transaction.atomic
+    def create_history(self, topic, answered, experts, askers):
+        topic_experts = [e for e in experts if topic.pk in {t.pk for t in e.topics.all()}]
+        for item in answered:
+            asker = self.rng.choice(askers)
+            expert = self.rng.choice(topic_experts).user
+            plan = asker.network.subscriptions.first().plan
+            submitted = self.working_moment(self.rng.randint(20, 540))
+            assigned = submitted + dt.timedelta(minutes=self.rng.randint(1, 4))
+            due = sla.due_at(submitted, plan.sla_hours)
+            late = self.rng.random() < 0.1
+            fraction = self.rng.uniform(1.05, 1.4) if late else self.rng.uniform(0.2, 0.95)
+            answered_at = sla.default_calendar().add_working_hours(submitted, plan.sla_hours * fraction)
+            published = answered_at + dt.timedelta(hours=self.rng.randint(1, 20))
+            visibility = item["visibility"]
+            question = Question.objects.create(
+                title=item["title"],
+                details=item["details"],
+                topic=topic,
+                asker=asker,
+                network=asker.network,
+                visibility=visibility,
+                status=Status.PUBLISHED,
+                assignee=expert,
+                sla_hours=plan.sla_hours,
+                submitted_at=submitted,
+                assigned_at=assigned,
+                due_at=due,
+                answered_at=answered_at,
+                published_at=published,
+            )
+            Answer.objects.create(question=question, author=expert, body=item["answer"], submitted_at=answered_at)
+            QuestionEvent.objects.bulk_create(
+                [
+                    QuestionEvent(
+                        question=question,
+                        actor=asker,
+                        action=Action.SUBMITTED,
+                        to_status=Status.SUBMITTED,
+                        created_at=submitted,
+                    ),
+                    QuestionEvent(
+                        question=question,
+                        action=Action.ASSIGNED,
+                        from_status=Status.SUBMITTED,
+                        to_status=Status.ASSIGNED,
+                        created_at=assigned,
+                        note=f"Routed to {expert.display_name}: knows {topic.title}.",
+                    ),
+                    QuestionEvent(
+                        question=question,
+                        actor=expert,
+                        action=Action.ANSWERED,
+                        from_status=Status.ASSIGNED,
+                        to_status=Status.ANSWERED,
+                        created_at=answered_at,
+                    ),
+                    QuestionEvent(
+                        question=question,
+                        actor=self.coordinator,
+                        action=Action.PUBLISHED,
+                        from_status=Status.ANSWERED,
+                        to_status=Status.PUBLISHED,
+                        created_at=published,
+                    ),
+                ]
+            )
+            page = QuestionPage(
+                title=item["title"],
+                question=question,
+                question_text=item["details"],
+                answer=item["answer"],
+                expert=expert,
+                visibility=visibility,
+                network=asker.network if visibility == "network" else None,
+                asked_on=timezone.localdate(submitted),
+                checked_on=timezone.localdate(published),
+            )
+            topic.add_child(instance=page)
+            page.save_revision(user=self.coordinator).publish(user=self.coordinator)
+            QuestionPage.objects.filter(pk=page.pk).update(
+                first_published_at=published, last_published_at=published, latest_revision_created_at=published
+            )
+
+    # --- open questions, through the real services ------------------------------------------------
+
+    def submit(self, *, topic, asker, title, details, visibility="public"):
+        question = services.question_submit(
+            asker=asker, network=asker.network, topic=topic, title=title, details=details, visibility=visibility
+        )
+        question.refresh_from_db()
+        if question.status == Status.SUBMITTED and not question.needs_triage:
+            # Jobs run on a worker when REDIS_URL is set: route now, so the demo is complete at once.
+            routing.route_question(question)
+            question.refresh_from_db()
+        return question
+
+    def backdate(self, question, working_hours_ago):
+        """Make a question look as if it was asked ``working_hours_ago`` working hours ago."""
+        calendar = sla.default_calendar()
+        submitted = self.now
+        # Step back one working hour at a time: exact, and cheap for a few dozen hours.
+        for _ in range(int(working_hours_ago)):
+            submitted -= dt.timedelta(hours=1)
+            while calendar.working_time_between(submitted, submitted + dt.timedelta(hours=1)) == dt.timedelta(0):
+                submitted -= dt.timedelta(hours=1)
+        delta = question.submitted_at - submitted
+        Question.objects.filter(pk=question.pk).update(
+            submitted_at=submitted,
+            due_at=sla.due_at(submitted, question.sla_hours),
+            assigned_at=question.assigned_at - delta if question.assigned_at else None,
+        )
+        for event in question.events.all():
+            QuestionEvent.objects.filter(pk=event.pk).update(created_at=event.created_at - delta)
+
+    def create_open_questions(self, topics, topics_content, in_review, advisers):
+        plan = list(OPEN_PLAN)
+        self.rng.shuffle(plan)
+        items = [(c["slug"], o) for c in topics_content for o in c["open"]]
+        # Rural transport's only expert is away: its questions wait in triage, as they would.
+        triage_items = [i for i in items if i[0] == "rural-transport"]
+        other_items = [i for i in items if i[0] != "rural-transport"]
+        plan.remove("triage"), plan.remove("triage"), plan.remove("triage")
+        adviser = next(a for a in advisers if a.email == "adviser@demo.test")
+        clarifications = iter(people.CLARIFICATION_MESSAGES * 3)
+        self.set_away_expert()
+        for slug, item in triage_items:
+            question = self.submit(
+                topic=topics[slug], asker=self.rng.choice(advisers), title=item["title"], details=item["details"]
+            )
+            self.backdate(question, self.rng.randint(2, 30))
+        for (slug, item), outcome in zip(other_items, plan, strict=True):
+            asker = (
+                adviser
+                if outcome in ("awaiting_clarification", "assigned") and self.rng.random() < 0.4
+                else (self.rng.choice(advisers))
+            )
+            question = self.submit(
+                topic=topics[slug],
+                asker=asker,
+                title=item["title"],
+                details=item["details"],
+                visibility=self.rng.choice(["public", "public", "network", "private"]),
+            )
+            expert = question.assignee
+            if outcome == "awaiting_clarification" and expert:
+                services.question_request_clarification(
+                    question_id=question.pk, expert=expert, message=next(clarifications)
+                )
+            elif outcome == "declined" and expert:
+                services.question_decline(
+                    question_id=question.pk,
+                    expert=expert,
+                    reason="I have acted for a party connected to this organisation, so I should not advise.",
+                )
+                question.refresh_from_db()
+                if question.status == Status.DECLINED:
+                    routing.route_question(question)
+            elif outcome == "withdrawn":
+                services.question_withdraw(question_id=question.pk, actor=asker)
+            elif outcome == "rejected":
+                services.question_reject(
+                    question_id=question.pk,
+                    actor=self.coordinator,
+                    reason="This needs a solicitor acting for you in the dispute; our experts give general guidance "
+                    "and cannot represent you. Your local law centre may be able to help.",
+                )
+            elif outcome == "duplicate":
+                existing = QuestionPage.objects.live().filter(topic=topics[slug]).first()
+                services.question_close_as_duplicate(
+                    question_id=question.pk, actor=self.coordinator, duplicate_of=existing
+                )
+            question.refresh_from_db()
+            hours_ago = 1 if outcome == "fresh" else self.rng.randint(3, 60 if outcome != "assigned" else 40)
+            self.backdate(question, hours_ago)
+        for slug, item in in_review:
+            question = self.submit(
+                topic=topics[slug],
+                asker=self.rng.choice(advisers),
+                title=item["title"],
+                details=item["details"],
+                visibility=item["visibility"],
+            )
+            if question.assignee:
+                services.answer_submit(question_id=question.pk, expert=question.assignee, body=item["answer"])
+            question.refresh_from_db()
+            self.backdate(question, self.rng.randint(5, 20))
+
+    def set_away_expert(self):
+        today = timezone.localdate()
+        ExpertProfile.objects.filter(slug="alison-reid").update(
+            away_from=today - dt.timedelta(days=3), away_until=today + dt.timedelta(days=11)
+        )
+
+    # --- what to tell the person who ran `make run` ------------------------------------------------
+
+    def print_logins(self):
+        rows = [
+            ("adviser@demo.test", "adviser at Hillside Village Hall, Northshire RCC (Standard plan)"),
+            ("netadmin@demo.test", "network admin of Northshire Rural Community Council"),
+            ("expert@demo.test", "Helen Carter, named expert: charity law, community buildings"),
+            ("coordinator@demo.test", f"coordinator (staff, {COORDINATORS} group): console at /admin/"),
+        ]
+        self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo logins (password for all: demo-password)"))
+        for email, who in rows:
+            self.stdout.write(f"  {email:<24} {who}")
+        self.stdout.write("  sam.whitfield@demo.test  adviser whose network's subscription has expired")
+        self.stdout.write("")

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class KnowledgeConfig(AppConfig):
+    name = "qa_site.knowledge"
+    label = "knowledge"
+    verbose_name = "Questions and knowledge base"
+
+    def ready(self):
+        from . import signal_handlers
+
+        signal_handlers.register()

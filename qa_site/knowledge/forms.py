@@ -1,0 +1,90 @@
+from django import forms
+
+from subscriptions.access import Visibility
+
+from .models import TopicPage
+
+
+class AskForm(forms.Form):
+    title = forms.CharField(
+        label="Your question in one line",
+        min_length=15,
+        max_length=200,
+        help_text="e.g. “Can our volunteers claim mileage without it counting as pay?”",
+    )
+    details = forms.CharField(
+        label="Details",
+        min_length=30,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="What has happened, what you have tried, and any deadline. Leave out names and contact details: "
+        "the expert does not need them.",
+    )
+    topic = forms.ModelChoiceField(queryset=TopicPage.objects.none(), empty_label="Choose a topic…")
+    visibility = forms.ChoiceField(
+        label="Who may read the answer?",
+        choices=Visibility.choices,
+        initial=Visibility.PUBLIC,
+        widget=forms.RadioSelect,
+    )
+    network = forms.ModelChoiceField(queryset=None, label="Ask through", empty_label=None)
+
+    def __init__(self, *args, networks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = TopicPage.objects.live().order_by("title")
+        self.fields["network"].queryset = networks
+        if len(networks) == 1:
+            self.fields["network"].initial = networks[0]
+            self.fields["network"].widget = forms.HiddenInput()
+
+    def clean_title(self):
+        title = " ".join(self.cleaned_data["title"].split())
+        if len(title) < 15:
+            raise forms.ValidationError("Please write your question in at least 15 characters.")
+        return title
+
+
+class PublishForm(forms.Form):
+    """The coordinator's reviewed copy: edit out personal data before it is shared."""
+
+    title = forms.CharField(max_length=200, min_length=5)
+    question_text = forms.CharField(label="Question", widget=forms.Textarea(attrs={"rows": 6}))
+    answer_text = forms.CharField(label="Answer (Markdown)", widget=forms.Textarea(attrs={"rows": 16}))
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="What should the expert change?",
+        min_length=5,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason, sent to the adviser", min_length=5, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class ClarificationReplyForm(forms.Form):
+    reply = forms.CharField(
+        label="Your reply to the expert", min_length=2, max_length=10_000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+class DuplicateForm(forms.Form):
+    duplicate_of = forms.IntegerField(
+        label="Id of the published answer that covers it",
+        min_value=1,
+        help_text="The number in the page's admin address, e.g. 42 in /admin/pages/42/.",
+    )
+    note = forms.CharField(required=False, max_length=2000, label="Note for the audit trail")
+
+    def clean_duplicate_of(self):
+        from .models import QuestionPage
+
+        page = QuestionPage.objects.live().filter(pk=self.cleaned_data["duplicate_of"]).first()
+        if page is None:
+            raise forms.ValidationError("There is no live published answer with that id.")
+        return page

@@ -1,0 +1,312 @@
+"""The knowledge base (Wagtail pages) and the question lifecycle behind it.
+
+A ``Question`` is the working record: who asked, who is answering, the SLA
+dates and every transition in ``QuestionEvent``. When a coordinator publishes
+an answer that may be shared, a ``QuestionPage`` is created under its topic:
+the public, redacted copy that listings, search and feeds read.
+"""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Count
+from django.http import Http404
+from django.utils import timezone
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.models import Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+from subscriptions import access
+from subscriptions.access import Visibility
+
+LISTING_PAGE_SIZE = 20
+
+
+class HomePage(Page):
+    intro = models.TextField(blank=True)
+
+    max_count = 1
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["knowledge.TopicIndexPage"]
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["topics"] = topics_with_answer_counts(request.user)
+        context["latest"] = QuestionPage.objects.listed_for(request.user)[:8]
+        return context
+
+
+class TopicIndexPage(Page):
+    intro = models.TextField(blank=True)
+
+    max_count = 1
+    parent_page_types = ["knowledge.HomePage"]
+    subpage_types = ["knowledge.TopicPage"]
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["topics"] = topics_with_answer_counts(request.user)
+        return context
+
+
+def topics_with_answer_counts(user):
+    """Live topics in title order, each with ``answer_count``: the answers ``user`` may see."""
+    visible = QuestionPage.objects.live().filter(access.published_filter(user))
+    counts = dict(visible.order_by().values_list("topic_id").annotate(n=Count("pk")))
+    topics = list(TopicPage.objects.live().order_by("title"))
+    for topic in topics:
+        topic.answer_count = counts.get(topic.pk, 0)
+    return topics
+
+
+class TopicPage(Page):
+    """A subject experts answer on, e.g. "Charity law and governance"."""
+
+    description = models.TextField(blank=True)
+
+    parent_page_types = ["knowledge.TopicIndexPage"]
+    subpage_types = ["knowledge.QuestionPage"]
+    content_panels = Page.content_panels + [FieldPanel("description")]
+    search_fields = Page.search_fields + [index.SearchField("description")]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        answers = QuestionPage.objects.listed_for(request.user).filter(topic=self)
+        context["answers"] = Paginator(answers, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
+        return context
+
+
+class QuestionPageQuerySet(PageQuerySet):
+    def listed_for(self, user):
+        """Live answers ``user`` may see listed, newest first, ready for a listing."""
+        return (
+            self.live()
+            .filter(access.published_filter(user))
+            .select_related("topic", "expert")
+            .order_by("-first_published_at", "-pk")
+        )
+
+
+class QuestionPage(Page):
+    """A published question and its answer, as the knowledge base shows it."""
+
+    question = models.OneToOneField(
+        "knowledge.Question", null=True, blank=True, on_delete=models.SET_NULL, related_name="page"
+    )
+    topic = models.ForeignKey(
+        TopicPage,
+        on_delete=models.PROTECT,
+        related_name="answer_pages",
+        editable=False,
+        help_text="Mirrors the parent topic page, for fast listings.",
+    )
+    question_text = models.TextField("question", help_text="The question as published, free of personal data.")
+    answer = models.TextField(help_text="The expert's answer as published (Markdown).")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    visibility = models.CharField(
+        max_length=20,
+        choices=[(Visibility.PUBLIC, "Public"), (Visibility.NETWORK, "Network only")],
+        default=Visibility.PUBLIC,
+    )
+    network = models.ForeignKey(
+        "subscriptions.Network",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="For network-only answers: the network whose members may read it.",
+    )
+    asked_on = models.DateField(default=timezone.localdate)
+    checked_on = models.DateField("checked on", default=timezone.localdate)
+
+    parent_page_types = ["knowledge.TopicPage"]
+    subpage_types = []
+    content_panels = Page.content_panels + [
+        FieldPanel("question_text"),
+        FieldPanel("answer"),
+        MultiFieldPanel(
+            [
+                FieldPanel("expert"),
+                FieldPanel("visibility"),
+                FieldPanel("network"),
+                FieldPanel("asked_on"),
+                FieldPanel("checked_on"),
+            ],
+            heading="About this answer",
+        ),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("question_text"),
+        index.SearchField("answer"),
+        index.FilterField("visibility"),
+        index.FilterField("network_id"),
+        index.FilterField("topic_id"),
+    ]
+
+    objects = PageManager.from_queryset(QuestionPageQuerySet)()
+
+    class Meta:
+        indexes = [models.Index(fields=["topic", "visibility"])]
+
+    def save(self, *args, **kwargs):
+        # Keep the denormalised topic in step with the page tree (new pages and edits;
+        # moves are handled by the page_moved receiver in signal_handlers.py).
+        if self.path and self.depth and self.depth > 1:
+            self.topic_id = self.get_parent().pk
+        super().save(*args, **kwargs)
+
+    def serve(self, request, *args, **kwargs):
+        if not access.can_see_published(request.user, self):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if self.visibility == Visibility.NETWORK:
+                raise PermissionDenied("This answer is shared only with the members of one network.")
+            raise Http404
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["full_access"] = access.can_read_published_in_full(request.user, self)
+        context["related"] = (
+            QuestionPage.objects.listed_for(request.user).filter(topic_id=self.topic_id).exclude(pk=self.pk)[:5]
+        )
+        return context
+
+
+class QuestionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=Question.OPEN_STATUSES)
+
+    def in_triage(self):
+        return self.filter(status=Question.Status.SUBMITTED, needs_triage=True)
+
+    def awaiting_review(self):
+        return self.filter(status=Question.Status.ANSWERED)
+
+    def assigned_to(self, user):
+        return self.filter(assignee=user)
+
+
+class Question(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ASSIGNED = "assigned", "With an expert"
+        AWAITING_CLARIFICATION = "awaiting_clarification", "Waiting for the adviser"
+        ANSWERED = "answered", "Answered, in review"
+        PUBLISHED = "published", "Answered"
+        DECLINED = "declined", "Declined, being re-routed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        CLOSED_AS_DUPLICATE = "closed_as_duplicate", "Closed as a duplicate"
+        REJECTED = "rejected", "Rejected"
+
+    OPEN_STATUSES = (Status.SUBMITTED, Status.ASSIGNED, Status.AWAITING_CLARIFICATION, Status.DECLINED)
+    WITH_EXPERT_STATUSES = (Status.ASSIGNED, Status.AWAITING_CLARIFICATION)
+
+    title = models.CharField(max_length=200)
+    details = models.TextField()
+    topic = models.ForeignKey(TopicPage, on_delete=models.PROTECT, related_name="questions")
+    asker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="questions_asked"
+    )
+    network = models.ForeignKey("subscriptions.Network", on_delete=models.PROTECT, related_name="questions")
+    visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.SUBMITTED)
+    needs_triage = models.BooleanField(default=False, help_text="No eligible expert: a coordinator must assign it.")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_questions"
+    )
+    sla_hours = models.PositiveIntegerField(help_text="Working hours promised by the network's plan when asked.")
+    submitted_at = models.DateTimeField(default=timezone.now)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        QuestionPage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        help_text="The published answer this question was closed as a duplicate of.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["asker", "submitted_at"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def visibility_label(self):
+        return access.VISIBILITY_SHORT_LABELS.get(self.visibility, self.visibility)
+
+    @property
+    def is_overdue(self):
+        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
+
+
+class Answer(models.Model):
+    """The expert's answer: a draft until submitted, then reviewed by a coordinator."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="answer")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(help_text="Markdown.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True, help_text="The coordinator's comment when returned.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Answer to {self.question}"
+
+
+class QuestionEvent(models.Model):
+    """One line of a question's audit trail: who did what, when and why."""
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", "Asked"
+        ASSIGNED = "assigned", "Assigned to an expert"
+        TRIAGED = "triaged", "Sent to the triage queue"
+        CLARIFICATION_REQUESTED = "clarification_requested", "Expert asked for more detail"
+        CLARIFIED = "clarified", "Adviser replied"
+        DECLINED = "declined", "Declined by the expert"
+        ANSWERED = "answered", "Answer submitted"
+        RETURNED = "returned", "Answer returned to the expert"
+        PUBLISHED = "published", "Answer published"
+        WITHDRAWN = "withdrawn", "Withdrawn by the adviser"
+        REJECTED = "rejected", "Rejected"
+        CLOSED_AS_DUPLICATE = "closed_as_duplicate", "Closed as a duplicate"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=30, choices=Action.choices)
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} — {self.question}"

@@ -1,0 +1,310 @@
+"""Every change to a question's lifecycle goes through one function here.
+
+Each transition claims the question with a conditional UPDATE (``status`` must
+still be one of the expected states), so two people or a person and a job
+racing on one question get exactly one winner; the loser gets a
+``TransitionError`` it can show. Each records a ``QuestionEvent`` and enqueues
+its side effects (routing, e-mail) only after the transaction commits.
+"""
+
+from functools import partial
+
+import django_rq
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page
+
+from subscriptions import access
+from subscriptions.access import Visibility
+
+from . import jobs
+from .models import Answer, Question, QuestionEvent, QuestionPage
+
+Status = Question.Status
+Action = QuestionEvent.Action
+
+
+class TransitionError(Exception):
+    """The question is not in a state that allows this; the message says why, for people."""
+
+
+def _after_commit(job, *args):
+    transaction.on_commit(partial(django_rq.enqueue, job, *args))
+
+
+def _transition(question_id, *, allowed, to, actor, action, note="", **changes):
+    """Move a question from one of ``allowed`` states to ``to``, or raise ``TransitionError``."""
+    question = Question.objects.select_for_update().get(pk=question_id)
+    if question.status not in allowed:
+        raise TransitionError(
+            f"This question is now “{question.get_status_display().lower()}”, so that is no longer possible."
+        )
+    now = timezone.now()
+    claimed = Question.objects.filter(pk=question.pk, status=question.status).update(
+        status=to, updated_at=now, **changes
+    )
+    if not claimed:  # someone else moved it between our read and our write
+        raise TransitionError("Someone else changed this question at the same moment; please reload.")
+    QuestionEvent.objects.create(
+        question=question,
+        actor=actor,
+        action=action,
+        from_status=question.status,
+        to_status=to,
+        note=note,
+        created_at=now,
+    )
+    question.refresh_from_db()
+    return question
+
+
+@transaction.atomic
+def question_submit(*, asker, network, topic, title, details, visibility):
+    """An adviser asks a question through one of their networks; routing follows after commit."""
+    if not access.can_ask(asker, network):
+        raise TransitionError("You can ask questions only through a network with a current subscription.")
+    subscription = network.current_subscription
+    question = Question.objects.create(
+        asker=asker,
+        network=network,
+        topic=topic,
+        title=title.strip(),
+        details=details.strip(),
+        visibility=visibility,
+        status=Status.SUBMITTED,
+        sla_hours=subscription.plan.sla_hours,
+    )
+    QuestionEvent.objects.create(
+        question=question,
+        actor=asker,
+        action=Action.SUBMITTED,
+        to_status=Status.SUBMITTED,
+        note=f"Asked through {network} ({subscription.plan} plan: {subscription.plan.sla_hours} working hours).",
+        created_at=question.submitted_at,
+    )
+    _after_commit(settings.QA_ROUTING_JOB, question.pk)
+    return question
+
+
+@transaction.atomic
+def question_assign(*, question_id, expert, due_at, reason, actor=None):
+    """Give a question to an expert (by routing, or by a coordinator when ``actor`` is set)."""
+    question = _transition(
+        question_id,
+        allowed=(Status.SUBMITTED, Status.DECLINED),
+        to=Status.ASSIGNED,
+        actor=actor,
+        action=Action.ASSIGNED,
+        note=reason,
+        assignee=expert,
+        assigned_at=timezone.now(),
+        due_at=due_at,
+        needs_triage=False,
+    )
+    _after_commit(jobs.send_assignment_email, question.pk)
+    return question
+
+
+@transaction.atomic
+def question_send_to_triage(*, question_id, due_at, reason, actor=None):
+    """No eligible expert: park the question for a coordinator, with the SLA clock still running."""
+    return _transition(
+        question_id,
+        allowed=(Status.SUBMITTED, Status.DECLINED),
+        to=Status.SUBMITTED,
+        actor=actor,
+        action=Action.TRIAGED,
+        note=reason,
+        assignee=None,
+        due_at=due_at,
+        needs_triage=True,
+    )
+
+
+def _check_assignee(question, expert):
+    if question.assignee_id != expert.pk:
+        raise TransitionError("This question is not assigned to you.")
+
+
+@transaction.atomic
+def answer_save_draft(*, question_id, expert, body):
+    """Keep the expert's work in progress; nothing changes for anyone else."""
+    question = Question.objects.select_for_update().get(pk=question_id)
+    _check_assignee(question, expert)
+    if question.status not in Question.WITH_EXPERT_STATUSES:
+        raise TransitionError("This question is no longer waiting for your answer.")
+    answer, _ = Answer.objects.update_or_create(question=question, defaults={"author": expert, "body": body})
+    return answer
+
+
+@transaction.atomic
+def answer_submit(*, question_id, expert, body):
+    """The expert sends their answer for review."""
+    current = Question.objects.select_for_update().get(pk=question_id)
+    _check_assignee(current, expert)
+    now = timezone.now()
+    question = _transition(
+        question_id,
+        allowed=(Status.ASSIGNED,),
+        to=Status.ANSWERED,
+        actor=expert,
+        action=Action.ANSWERED,
+        answered_at=now,
+    )
+    Answer.objects.update_or_create(question=question, defaults={"author": expert, "body": body, "submitted_at": now})
+    return question
+
+
+@transaction.atomic
+def question_request_clarification(*, question_id, expert, message):
+    """The expert needs more detail from the adviser before answering."""
+    _check_assignee(Question.objects.get(pk=question_id), expert)
+    question = _transition(
+        question_id,
+        allowed=(Status.ASSIGNED,),
+        to=Status.AWAITING_CLARIFICATION,
+        actor=expert,
+        action=Action.CLARIFICATION_REQUESTED,
+        note=message,
+    )
+    _after_commit(jobs.send_clarification_request_email, question.pk)
+    return question
+
+
+@transaction.atomic
+def question_clarify(*, question_id, actor, reply):
+    """The adviser answers the expert's request; the question goes back to the expert."""
+    if Question.objects.get(pk=question_id).asker_id != actor.pk:
+        raise TransitionError("Only the person who asked can reply to the expert.")
+    question = _transition(
+        question_id,
+        allowed=(Status.AWAITING_CLARIFICATION,),
+        to=Status.ASSIGNED,
+        actor=actor,
+        action=Action.CLARIFIED,
+        note=reply,
+    )
+    _after_commit(jobs.send_clarification_reply_email, question.pk)
+    return question
+
+
+@transaction.atomic
+def question_decline(*, question_id, expert, reason):
+    """The expert cannot take the question; it is routed again, never back to them."""
+    _check_assignee(Question.objects.get(pk=question_id), expert)
+    question = _transition(
+        question_id,
+        allowed=Question.WITH_EXPERT_STATUSES,
+        to=Status.DECLINED,
+        actor=expert,
+        action=Action.DECLINED,
+        note=reason,
+        assignee=None,
+        assigned_at=None,
+    )
+    Answer.objects.filter(question=question, submitted_at__isnull=True).delete()
+    _after_commit(settings.QA_ROUTING_JOB, question.pk)
+    return question
+
+
+@transaction.atomic
+def answer_return(*, question_id, actor, comment):
+    """A coordinator sends the answer back to its expert with what to change."""
+    question = _transition(
+        question_id,
+        allowed=(Status.ANSWERED,),
+        to=Status.ASSIGNED,
+        actor=actor,
+        action=Action.RETURNED,
+        note=comment,
+        answered_at=None,
+    )
+    Answer.objects.filter(question=question).update(submitted_at=None, review_comment=comment)
+    _after_commit(jobs.send_answer_returned_email, question.pk)
+    return question
+
+
+@transaction.atomic
+def question_publish(*, question_id, actor, title, question_text, answer_text):
+    """A coordinator approves the answer. Shared questions become a knowledge-base page.
+
+    ``title``, ``question_text`` and ``answer_text`` are the reviewed copy: the
+    coordinator may have removed personal data. Private questions are delivered
+    to the asker only and never become a page.
+    """
+    now = timezone.now()
+    question = _transition(
+        question_id,
+        allowed=(Status.ANSWERED,),
+        to=Status.PUBLISHED,
+        actor=actor,
+        action=Action.PUBLISHED,
+        published_at=now,
+    )
+    if question.visibility != Visibility.PRIVATE:
+        topic = Page.objects.get(pk=question.topic_id)
+        page = QuestionPage(
+            title=title.strip(),
+            question=question,
+            question_text=question_text.strip(),
+            answer=answer_text.strip(),
+            expert=question.assignee,
+            visibility=question.visibility,
+            network=question.network if question.visibility == Visibility.NETWORK else None,
+            asked_on=timezone.localdate(question.submitted_at),
+            checked_on=timezone.localdate(now),
+        )
+        topic.add_child(instance=page)
+        page.save_revision(user=actor, log_action=True).publish(user=actor)
+    _after_commit(jobs.send_answer_published_email, question.pk)
+    return question
+
+
+@transaction.atomic
+def question_withdraw(*, question_id, actor):
+    """The asker no longer needs an answer."""
+    current = Question.objects.get(pk=question_id)
+    if current.asker_id != actor.pk:
+        raise TransitionError("Only the person who asked can withdraw a question.")
+    return _transition(
+        question_id,
+        allowed=Question.OPEN_STATUSES,
+        to=Status.WITHDRAWN,
+        actor=actor,
+        action=Action.WITHDRAWN,
+        needs_triage=False,
+    )
+
+
+@transaction.atomic
+def question_close_as_duplicate(*, question_id, actor, duplicate_of, note=""):
+    """A coordinator points the adviser to an answer that already covers their question."""
+    question = _transition(
+        question_id,
+        allowed=Question.OPEN_STATUSES,
+        to=Status.CLOSED_AS_DUPLICATE,
+        actor=actor,
+        action=Action.CLOSED_AS_DUPLICATE,
+        note=note or f"Already answered: {duplicate_of.title}",
+        duplicate_of=duplicate_of,
+        needs_triage=False,
+    )
+    _after_commit(jobs.send_closed_as_duplicate_email, question.pk)
+    return question
+
+
+@transaction.atomic
+def question_reject(*, question_id, actor, reason):
+    """A coordinator declines to take a question (out of scope, not a question, abuse)."""
+    question = _transition(
+        question_id,
+        allowed=Question.OPEN_STATUSES + (Status.ANSWERED,),
+        to=Status.REJECTED,
+        actor=actor,
+        action=Action.REJECTED,
+        note=reason,
+        needs_triage=False,
+    )
+    _after_commit(jobs.send_question_rejected_email, question.pk)
+    return question

@@ -1,0 +1,66 @@
+"""Render experts' Markdown safely, and make teasers of it."""
+
+import re
+
+import markdown as markdown_lib
+import nh3
+from django import template
+from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+
+register = template.Library()
+
+_ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "h3",
+    "h4",
+    "h5",
+    "a",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+
+
+def render_markdown(text):
+    """Markdown to HTML with only harmless tags and attributes left."""
+    html = markdown_lib.markdown(text or "", extensions=["sane_lists", "tables"], output_format="html")
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener",
+    )
+
+
+def plain_text(text):
+    """Markdown source as flowing plain text (for teasers, feeds and e-mail)."""
+    return re.sub(r"\s+", " ", strip_tags(render_markdown(text))).strip()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text):
+    return mark_safe(render_markdown(text))
+
+
+@register.filter
+def teaser(text, words=45):
+    return Truncator(plain_text(text)).words(int(words), truncate=" …")

@@ -1,0 +1,108 @@
+"""Adviser-facing views of the question lifecycle: ask, follow, withdraw."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from subscriptions import access
+
+from . import services
+from .forms import AskForm, ClarificationReplyForm
+from .models import Question, QuestionEvent
+
+
+@login_required
+def ask(request):
+    networks = access.networks_for_asking(request.user)
+    if not networks:
+        return render(request, "knowledge/no_access.html", status=403)
+    topic = request.GET.get("topic", "")
+    form = AskForm(request.POST or None, networks=networks, initial={"topic": topic} if topic.isdigit() else {})
+    if request.method == "POST" and form.is_valid():
+        try:
+            question = services.question_submit(asker=request.user, **form.cleaned_data)
+        except services.TransitionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Thank you: your question has been sent.")
+            return redirect("knowledge:question", pk=question.pk)
+    return render(request, "knowledge/ask.html", {"form": form})
+
+
+@login_required
+def my_questions(request):
+    questions = (
+        Question.objects.filter(asker=request.user)
+        .select_related("topic", "assignee", "network")
+        .order_by("-submitted_at")
+    )
+    page = Paginator(questions, 25).get_page(request.GET.get("page"))
+    return render(request, "knowledge/my_questions.html", {"questions": page})
+
+
+def _followable(request, pk):
+    question = get_object_or_404(
+        Question.objects.select_related("topic", "assignee", "asker", "network", "page", "duplicate_of"), pk=pk
+    )
+    if not access.can_follow_question(request.user, question):
+        raise PermissionDenied("Only the adviser who asked, their expert and coordinators can see this question.")
+    return question
+
+
+@login_required
+def question_detail(request, pk, reply_form=None):
+    question = _followable(request, pk)
+    answer = getattr(question, "answer", None)
+    show_answer = answer is not None and (
+        question.status == Question.Status.PUBLISHED
+        or request.user.pk == question.assignee_id
+        or access.is_coordinator(request.user)
+    )
+    return render(
+        request,
+        "knowledge/question_detail.html",
+        {
+            "question": question,
+            "answer": answer if show_answer else None,
+            "events": question.events.select_related("actor"),
+            "thread": question.events.filter(
+                action__in=(QuestionEvent.Action.CLARIFICATION_REQUESTED, QuestionEvent.Action.CLARIFIED)
+            ),
+            "is_asker": request.user.pk == question.asker_id,
+            "reply_form": reply_form or ClarificationReplyForm(),
+        },
+        status=400 if reply_form is not None else 200,
+    )
+
+
+@login_required
+@require_POST
+def question_reply(request, pk):
+    """The asker answers the expert's request for more detail."""
+    question = _followable(request, pk)
+    form = ClarificationReplyForm(request.POST)
+    if not form.is_valid():
+        return question_detail(request, pk, reply_form=form)
+    try:
+        services.question_clarify(question_id=question.pk, actor=request.user, reply=form.cleaned_data["reply"])
+    except services.TransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Thank you: your reply has been sent to the expert.")
+    return redirect("knowledge:question", pk=question.pk)
+
+
+@login_required
+@require_POST
+def question_withdraw(request, pk):
+    question = _followable(request, pk)
+    try:
+        services.question_withdraw(question_id=question.pk, actor=request.user)
+    except services.TransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Your question has been withdrawn.")
+    return redirect("knowledge:question", pk=question.pk)

@@ -1,0 +1,19 @@
+"""Send an e-mail as both plain text and HTML, from a trio of templates.
+
+``send_templated(template="knowledge/emails/answer_published", ...)`` renders
+``…_subject.txt``, ``….txt`` and ``….html`` with the same context.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+
+def send_templated(*, to, template, context):
+    context = {"base_url": settings.BASE_URL, "site_name": settings.WAGTAIL_SITE_NAME, **context}
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to] if isinstance(to, str) else list(to))
+    message.attach_alternative(html, "text/html")
+    message.send()

@@ -1,0 +1,80 @@
+"""Read settings from the environment, failing loudly on values that cannot be right.
+
+Every helper raises ``ImproperlyConfigured`` naming the variable and what was
+wrong with it, so a typo in a deployment never turns into a silent default.
+"""
+
+import os
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_MISSING = object()
+
+
+def env_str(name, default=_MISSING):
+    """The variable's value; without a default, the variable is required."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"The environment variable {name} is required but not set.")
+        return default
+    return value
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a boolean; use one of: {', '.join(sorted(_TRUE | _FALSE - {''}))}."
+    )
+
+
+def env_int(name, default=_MISSING, *, minimum=None):
+    raw = env_str(name, default=None)
+    if raw is None:
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"The environment variable {name} is required but not set.")
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is below the minimum of {minimum}.")
+    return value
+
+
+def env_list(name, default=_MISSING):
+    """A comma-separated list; blank items are dropped."""
+    raw = env_str(name, default=None)
+    if raw is None:
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"The environment variable {name} is required but not set.")
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_url(name, default=_MISSING, *, schemes):
+    """A URL whose scheme is one of ``schemes`` and which names a host (or, for sqlite, a path)."""
+    raw = env_str(name, default=None)
+    if raw is None:
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"The environment variable {name} is required but not set.")
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes:
+        raise ImproperlyConfigured(
+            f"{name} must start with one of {', '.join(s + '://' for s in schemes)}; got {raw!r}."
+        )
+    if parts.scheme != "sqlite" and not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={raw!r} names no host.")
+    return raw

@@ -1,0 +1,35 @@
+"""Test settings: fast hashing, in-memory cache and mail, jobs in-process unless REDIS_URL is set."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, REDIS_URL, VAR_DIR
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdef0123456789"
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "test-media"
+WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # An in-memory database per test run; the file-based default is only for `make run`.
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": ":memory:",
+        "OPTIONS": {"timeout": 20},
+        "TEST": {"NAME": ":memory:"},
+    }
+
+if REDIS_URL:
+    # Real Redis: keep the test run's cache keys apart from anything else on the server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "qa-test",
+        }
+    }

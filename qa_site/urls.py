@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from subscriptions import views as subscription_views
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("accounts/", include("allauth.urls")),
+    path("subscribe/", subscription_views.subscribe, name="subscribe"),
+    path("experts/", include("experts.urls")),
+    path("search/", include("search.urls")),
+    path("feeds/", include("feeds.urls")),
+    path("", include("qa_site.knowledge.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Wagtail serves the knowledge-base pages; it must come last.
+urlpatterns += [path("", include(wagtail_urls))]

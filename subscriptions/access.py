@@ -1,0 +1,141 @@
+"""The one access policy. Every page, listing, search, feed and job asks here.
+
+Rules (see DESIGN.md, "Access"):
+
+- Coordinators (platform staff, ``is_staff``) may see and manage everything.
+- An adviser has subscriber access while one of their networks has a live
+  subscription (trial, active, or past due within its period).
+- Question visibility: ``public`` answers are listed to everyone (teaser) and
+  read in full by subscribers; ``network`` answers exist only for members of
+  that network; ``private`` questions never leave the asker, their expert and
+  coordinators.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from .models import Membership, Network, Subscription
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Everyone — shared in the knowledge base, your name and organisation never shown"
+    NETWORK = "network", "My network only — shared with members of my network"
+    PRIVATE = "private", "Private — only me, the expert and the coordinators"
+
+
+VISIBILITY_SHORT_LABELS = {
+    Visibility.PUBLIC: "Public",
+    Visibility.NETWORK: "Network only",
+    Visibility.PRIVATE: "Private",
+}
+
+_CACHE_ATTR = "_qa_access_cache"
+
+
+def _cache(user):
+    cache = getattr(user, _CACHE_ATTR, None)
+    if cache is None:
+        cache = {}
+        setattr(user, _CACHE_ATTR, cache)
+    return cache
+
+
+def forget(user):
+    """Drop what this policy remembered about ``user`` (after memberships change)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def is_coordinator(user):
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def live_network_ids(user):
+    """Ids of the networks through which ``user`` has access today."""
+    if not (user and user.is_authenticated and user.is_active):
+        return frozenset()
+    cache = _cache(user)
+    if "live_networks" not in cache:
+        live = Subscription.objects.live().values("network_id")
+        cache["live_networks"] = frozenset(
+            Membership.objects.filter(user=user, network_id__in=live).values_list("network_id", flat=True)
+        )
+    return cache["live_networks"]
+
+
+def is_panel_expert(user):
+    """Is ``user`` on the expert panel (active or paused)? Experts read the whole knowledge base.
+
+    Read through the ``expert_profile`` relation that the experts app adds to the
+    user, so that this lower layer never imports it.
+    """
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    cache = _cache(user)
+    if "expert" not in cache:
+        profile = getattr(user, "expert_profile", None)
+        cache["expert"] = bool(profile and profile.is_on_panel)
+    return cache["expert"]
+
+
+def has_subscriber_access(user):
+    """May ``user`` read full answers in the shared knowledge base?"""
+    return is_coordinator(user) or bool(live_network_ids(user)) or is_panel_expert(user)
+
+
+def networks_for_asking(user):
+    """The networks ``user`` may ask a question through, as a queryset."""
+    return Network.objects.filter(pk__in=live_network_ids(user)).order_by("name")
+
+
+def can_ask(user, network=None):
+    ids = live_network_ids(user)
+    if network is None:
+        return bool(ids)
+    return network.pk in ids
+
+
+def is_network_admin(user, network):
+    if not (user and user.is_authenticated):
+        return False
+    return Membership.objects.filter(user=user, network=network, role=Membership.Role.ADMIN).exists()
+
+
+def can_manage_network(user, network):
+    return is_coordinator(user) or is_network_admin(user, network)
+
+
+# --- Published answers (knowledge-base pages): anything with ``visibility`` and ``network_id``.
+
+
+def published_filter(user):
+    """A ``Q`` selecting the published answers ``user`` may see listed (at least as a teaser)."""
+    if is_coordinator(user):
+        return Q(visibility__in=[Visibility.PUBLIC, Visibility.NETWORK])
+    ids = live_network_ids(user)
+    visible = Q(visibility=Visibility.PUBLIC)
+    if ids:
+        visible |= Q(visibility=Visibility.NETWORK, network_id__in=ids)
+    return visible
+
+
+def can_see_published(user, answer):
+    if answer.visibility == Visibility.PUBLIC:
+        return True
+    if answer.visibility == Visibility.NETWORK:
+        return is_coordinator(user) or answer.network_id in live_network_ids(user)
+    return False
+
+
+def can_read_published_in_full(user, answer):
+    return can_see_published(user, answer) and has_subscriber_access(user)
+
+
+# --- Questions in progress: anything with ``asker_id`` and ``assignee_id``.
+
+
+def can_follow_question(user, question):
+    """May ``user`` see a question's progress and its private thread?"""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return is_coordinator(user) or user.pk in (question.asker_id, question.assignee_id)
