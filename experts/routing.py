@@ -20,7 +20,7 @@ from .models import ExpertProfile
 def route_question(question):
     """Assign ``question`` to the fairest eligible expert, or send it to triage. Returns the profile or None."""
     due = sla.due_at(question.submitted_at, question.sla_hours)
-    candidates = list(ExpertProfile.objects.eligible_for(question).select_related("user")[:10])
+    candidates = list(ExpertProfile.objects.eligible_for(question).select_related("user"))
     for candidate in candidates:
         # Lock the expert and recount, so two questions routed at once cannot both take their last slot.
         locked = ExpertProfile.objects.select_for_update().get(pk=candidate.pk)
@@ -47,10 +47,14 @@ def _why_nobody(question):
     if not total:
         return f"No expert covers {question.topic.title} yet."
     declined = on_topic.filter(user_id__in=question.events.filter(action="declined").values("actor_id")).count()
+    # The asker is never routed their own question (and, never assigned it, cannot have declined it).
+    asked = on_topic.filter(user_id=question.asker_id).count() if question.asker_id else 0
     parts = []
     if declined:
         parts.append(f"{declined} declined this question")
-    if total - declined:
-        parts.append(f"{total - declined} away, paused, not accepting questions or at their limit")
+    if asked:
+        parts.append("1 asked this question")
+    if total - declined - asked:
+        parts.append(f"{total - declined - asked} away, paused, not accepting questions or at their limit")
     experts = "expert" if total == 1 else "experts"
     return f"No eligible expert among the {total} {experts} on {question.topic.title}: " + "; ".join(parts) + "."

@@ -72,7 +72,9 @@ class BusinessCalendar:
             window = self._window(day)
             if window is not None:
                 begin = max(cursor, window[0])
-                if begin < window[1]:
+                # ``<=``: zero hours at closing time is closing time itself, so adding h1 then h2
+                # always equals adding h1 + h2 (a sum can end exactly at closing time).
+                if begin <= window[1]:
                     available = window[1] - begin
                     if remaining <= available:
                         return (begin + remaining).astimezone(self.tz)

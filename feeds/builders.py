@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from feedgen.feed import FeedGenerator
 
-from qa_site.knowledge.templatetags.knowledge_tags import teaser
+from qa_site.knowledge.templatetags.knowledge_tags import TEASER_WORDS, teaser
 
 FEED_SIZE = 20
 
@@ -24,6 +24,8 @@ def build_feed(*, request, pages, title, description, self_path, alternate_path)
     """A FeedGenerator filled with ``pages`` (newest first); dates are the pages' own, so output is stable."""
     absolute = request.build_absolute_uri
     feed = FeedGenerator()
+    # RSS's own <author> must be an e-mail address; experts are named through dc:creator instead.
+    feed.load_extension("dc", atom=False, rss=True)
     feed.id(absolute(self_path))
     feed.title(title)
     feed.description(description)
@@ -43,8 +45,9 @@ def build_feed(*, request, pages, title, description, self_path, alternate_path)
         entry.link(href=url)
         entry.published(page.first_published_at)
         entry.updated(page.last_published_at)
-        entry.description(f"{teaser(page.answer, 60)} Read the full answer: {url}")
+        entry.description(f"{teaser(page.answer, TEASER_WORDS)} Read the full answer: {url}")
         entry.category(term=page.topic.slug, label=page.topic.title)
         if page.expert:
             entry.author(name=page.expert.display_name)
+            entry.dc.dc_creator(page.expert.display_name)
     return feed

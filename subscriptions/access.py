@@ -109,13 +109,18 @@ def can_manage_network(user, network):
 
 
 def published_filter(user):
-    """A ``Q`` selecting the published answers ``user`` may see listed (at least as a teaser)."""
+    """A ``Q`` selecting the published answers ``user`` may see listed (at least as a teaser).
+
+    Network-only answers: members of that network, coordinators, and the expert who wrote the answer.
+    """
     if is_coordinator(user):
         return Q(visibility__in=[Visibility.PUBLIC, Visibility.NETWORK])
-    ids = live_network_ids(user)
     visible = Q(visibility=Visibility.PUBLIC)
+    ids = live_network_ids(user)
     if ids:
         visible |= Q(visibility=Visibility.NETWORK, network_id__in=ids)
+    if is_panel_expert(user):
+        visible |= Q(visibility=Visibility.NETWORK, expert_id=user.pk)
     return visible
 
 
@@ -123,7 +128,11 @@ def can_see_published(user, answer):
     if answer.visibility == Visibility.PUBLIC:
         return True
     if answer.visibility == Visibility.NETWORK:
-        return is_coordinator(user) or answer.network_id in live_network_ids(user)
+        return (
+            is_coordinator(user)
+            or answer.network_id in live_network_ids(user)
+            or (is_panel_expert(user) and answer.expert_id == user.pk)
+        )
     return False
 
 

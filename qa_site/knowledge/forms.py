@@ -27,7 +27,15 @@ class AskForm(forms.Form):
         initial=Visibility.PUBLIC,
         widget=forms.RadioSelect,
     )
-    network = forms.ModelChoiceField(queryset=None, label="Ask through", empty_label=None)
+    network = forms.ModelChoiceField(
+        queryset=None,
+        label="Ask through",
+        empty_label=None,
+        error_messages={
+            "invalid_choice": "You can only ask through a network you belong to that has a current subscription.",
+            "required": "Choose the network you are asking through.",
+        },
+    )
 
     def __init__(self, *args, networks, **kwargs):
         super().__init__(*args, **kwargs)

@@ -122,6 +122,11 @@ def question_send_to_triage(*, question_id, due_at, reason, actor=None):
     )
 
 
+def _check_coordinator(actor):
+    if not access.is_coordinator(actor):
+        raise TransitionError("Only coordinators can do that.")
+
+
 def _check_assignee(question, expert):
     if question.assignee_id != expert.pk:
         raise TransitionError("This question is not assigned to you.")
@@ -211,6 +216,7 @@ def question_decline(*, question_id, expert, reason):
 @transaction.atomic
 def answer_return(*, question_id, actor, comment):
     """A coordinator sends the answer back to its expert with what to change."""
+    _check_coordinator(actor)
     question = _transition(
         question_id,
         allowed=(Status.ANSWERED,),
@@ -233,6 +239,7 @@ def question_publish(*, question_id, actor, title, question_text, answer_text):
     coordinator may have removed personal data. Private questions are delivered
     to the asker only and never become a page.
     """
+    _check_coordinator(actor)
     now = timezone.now()
     question = _transition(
         question_id,
@@ -256,7 +263,9 @@ def question_publish(*, question_id, actor, title, question_text, answer_text):
             checked_on=timezone.localdate(now),
         )
         topic.add_child(instance=page)
-        page.save_revision(user=actor, log_action=True).publish(user=actor)
+        # Who may publish answers is the access policy's call (coordinators), checked above; Wagtail's
+        # page permissions govern editing pages in the admin's page explorer.
+        page.save_revision(user=actor, log_action=True).publish(user=actor, skip_permission_checks=True)
     _after_commit(jobs.send_answer_published_email, question.pk)
     return question
 
@@ -280,6 +289,7 @@ def question_withdraw(*, question_id, actor):
 @transaction.atomic
 def question_close_as_duplicate(*, question_id, actor, duplicate_of, note=""):
     """A coordinator points the adviser to an answer that already covers their question."""
+    _check_coordinator(actor)
     question = _transition(
         question_id,
         allowed=Question.OPEN_STATUSES,
@@ -297,6 +307,7 @@ def question_close_as_duplicate(*, question_id, actor, duplicate_of, note=""):
 @transaction.atomic
 def question_reject(*, question_id, actor, reason):
     """A coordinator declines to take a question (out of scope, not a question, abuse)."""
+    _check_coordinator(actor)
     question = _transition(
         question_id,
         allowed=Question.OPEN_STATUSES + (Status.ANSWERED,),

@@ -1,8 +1,10 @@
 """Idempotent set-up every installation needs: the page tree and the coordinators' group."""
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from wagtail.models import GroupPagePermission, Page, Site
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import GroupPagePermission, Locale, Page, Site
 
 from .models import HomePage, TopicIndexPage
 
@@ -29,6 +31,7 @@ COORDINATOR_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "dele
 @transaction.atomic
 def ensure_site_tree(*, hostname="localhost", port=80):
     """Make sure the home page, the topic index and a default Site exist; return (home, topic_index)."""
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
     root = Page.get_first_root_node()
     if root is None:
         root = Page.add_root(instance=Page(title="Root", slug="root", depth=1))

@@ -197,13 +197,14 @@ else:
             "ASYNC": False,
             "REDIS_CLIENT_KWARGS": {
                 "connection_pool": redis.ConnectionPool(
-                    connection_class=fakeredis.FakeConnection, server=fakeredis.FakeServer()
+                    connection_class=fakeredis.FakeRedisConnection, server=fakeredis.FakeServer()
                 )
             },
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-RQ = {"COMMIT_MODE": "on_db_commit"}
+# Services already enqueue their jobs with transaction.on_commit; django-rq must not defer them again.
+RQ = {"COMMIT_MODE": "auto"}
 
 # The Q&A core enqueues routing by name so that it never imports the experts app
 # (experts sits above the core; see docs/architecture.md).

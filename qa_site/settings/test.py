@@ -25,7 +25,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 if REDIS_URL:
-    # Real Redis: keep the test run's cache keys apart from anything else on the server.
+    # Real Redis: jobs are stored in it and run at once in the test process (tests/test_jobs.py also runs
+    # a worker against it); cache keys are kept apart from anything else on the server.
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "ASYNC": False, "DEFAULT_TIMEOUT": 300}}
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

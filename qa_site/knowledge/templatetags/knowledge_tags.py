@@ -11,6 +11,8 @@ from django.utils.text import Truncator
 
 register = template.Library()
 
+TEASER_WORDS = 45  # what the public sees of an answer, on pages and in feeds alike
+
 _ALLOWED_TAGS = {
     "p",
     "br",
@@ -62,5 +64,5 @@ def markdown_filter(text):
 
 
 @register.filter
-def teaser(text, words=45):
+def teaser(text, words=TEASER_WORDS):
     return Truncator(plain_text(text)).words(int(words), truncate=" …")

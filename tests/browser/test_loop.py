@@ -1,0 +1,215 @@
+"""The core loop through the real UI, in headless chromium: ask → answer → review and publish → read, feed, e-mail.
+
+Each person uses their own browser context (their own cookies), as three people on three machines would.
+"""
+
+import os
+import re
+
+import feedparser
+import pytest
+from django.utils import dateformat, timezone
+from playwright.sync_api import expect, sync_playwright
+
+from qa_site.knowledge.models import Question, QuestionPage
+from tests.factories import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 15_000
+
+TITLE = "Can our trustees claim travel expenses for board meetings?"
+EDITED_TITLE = "Can trustees claim travel expenses for board meetings?"  # the coordinator drops "our"
+DETAILS = (
+    "We are a small village hall charity. Two trustees drive about twenty miles to each board meeting "
+    "and have asked whether the charity can pay their mileage."
+)
+ANSWER = (
+    "Yes, trustees can be repaid reasonable out-of-pocket expenses such as travel to board meetings. "
+    "This is not payment for being a trustee, so it does not need a power in your governing document. "
+    "Agree a written expenses policy, use a standard mileage rate, and keep receipts or mileage logs for each claim."
+)
+DRAFT = "Yes, trustees can be repaid reasonable expenses."
+
+
+@pytest.fixture
+def allow_async_unsafe():
+    """Playwright's sync API keeps an event loop running in the test thread; let the ORM work beside it."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser(allow_async_unsafe):
+    expect.set_options(timeout=TIMEOUT_MS)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        expect.set_options(timeout=5_000)  # Playwright's default
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open a page in a fresh context (its own cookies) against the live server; all are closed afterwards."""
+    contexts = []
+
+    def opener():
+        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+        context.set_default_timeout(TIMEOUT_MS)
+        # The site has no favicon; answering here keeps chromium's background fetch off the server (and its log).
+        context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+        contexts.append(context)
+        return context.new_page()
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, user):
+    page.goto("/accounts/login/")
+    page.locator("input[name='login']").fill(user.email)
+    page.locator("input[name='password']").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In", exact=True).click()
+    # Signed in: the header names the person and offers "Sign out".
+    expect(page.locator("header .who")).to_have_text(user.display_name)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_question_is_asked_answered_reviewed_published_and_read(
+    live_server, new_page, mailoutbox, alice, erin, colin, topic
+):
+    # 1. Alice asks a public question on Charity law and lands on its page, routed to Erin with a due time.
+    alice_page = new_page()
+    sign_in(alice_page, alice)
+    alice_page.goto("/ask/")
+    expect(alice_page.get_by_role("heading", name="Ask a question")).to_be_visible()
+    alice_page.get_by_label("Your question in one line").fill(TITLE)
+    alice_page.get_by_label("Details").fill(DETAILS)
+    alice_page.get_by_label("Topic").select_option(label="Charity law")
+    public = alice_page.get_by_role("radio", name=re.compile(r"^Everyone"))
+    expect(public).to_be_checked()  # the default; she keeps it
+    alice_page.get_by_role("button", name="Send my question").click()
+
+    expect(alice_page.get_by_text("Thank you: your question has been sent.")).to_be_visible()
+    question = Question.objects.get()
+    expect(alice_page).to_have_url(f"{live_server.url}/questions/{question.pk}/")
+    assert (question.status, question.assignee, question.visibility) == ("assigned", erin, "public")
+    expect(alice_page.get_by_role("heading", level=1)).to_have_text(TITLE)
+    expect(alice_page.get_by_test_id("status")).to_have_text("With an expert")
+    progress = alice_page.locator("article p.card")
+    expect(progress).to_contain_text(f"{erin.display_name} is answering this question, due by")
+    assert question.due_at > question.submitted_at
+    due_text = dateformat.format(timezone.localtime(question.due_at), "l j F, H:i")  # as the template shows it
+    expect(progress.locator("strong").nth(1)).to_have_text(due_text)
+
+    # 2. Erin finds it in her queue, saves a draft, then submits her answer for review.
+    erin_page = new_page()
+    sign_in(erin_page, erin)
+    erin_page.goto("/experts/dashboard/")
+    queue = erin_page.get_by_test_id("queue")
+    row = queue.get_by_role("row").filter(has_text=TITLE)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Charity law")
+    expect(row).to_contain_text("Northshire RCC")
+    row.get_by_role("link", name=TITLE).click()
+
+    expect(erin_page).to_have_url(f"{live_server.url}/experts/questions/{question.pk}/")
+    expect(erin_page.get_by_role("heading", level=1)).to_have_text(TITLE)
+    expect(erin_page.locator(".question-box")).to_contain_text(DETAILS)
+    answer_box = erin_page.get_by_label("Your answer")
+    answer_box.fill(DRAFT)
+    erin_page.get_by_role("button", name="Save draft").click()
+    expect(erin_page.get_by_text("Draft saved.", exact=True)).to_be_visible()
+    expect(erin_page.get_by_label("Your answer")).to_have_value(DRAFT)
+
+    erin_page.get_by_label("Your answer").fill(ANSWER)
+    erin_page.get_by_role("button", name="Submit answer for review").click()
+    expect(erin_page).to_have_url(f"{live_server.url}/experts/dashboard/")
+    expect(erin_page.get_by_text("Thank you: your answer has gone to a coordinator for review.")).to_be_visible()
+    expect(erin_page.get_by_text("Nothing waiting for you.")).to_be_visible()
+
+    # 3. Colin reviews it in the admin, removes a word from the title, and publishes.
+    colin_page = new_page()
+    sign_in(colin_page, colin)
+    colin_page.goto("/admin/questions/review/")
+    colin_page.get_by_role("link", name=TITLE).click()
+    expect(colin_page).to_have_url(f"{live_server.url}/admin/questions/review/{question.pk}/")
+    expect(colin_page.get_by_role("heading", name=TITLE)).to_be_visible()
+    expect(colin_page.locator("section .help-block")).to_contain_text("Agree a written expenses policy")
+    title_field = colin_page.get_by_label("Title", exact=True)
+    expect(title_field).to_have_value(TITLE)
+    title_field.fill(EDITED_TITLE)
+    colin_page.get_by_role("button", name="Approve and publish").click()
+    expect(colin_page).to_have_url(f"{live_server.url}/admin/questions/review/")
+    expect(colin_page.get_by_text(f"Published “{EDITED_TITLE}”.")).to_be_visible()
+    expect(colin_page.get_by_text("No answers are waiting for review.")).to_be_visible()
+
+    page = QuestionPage.objects.get()
+    assert page.title == EDITED_TITLE
+
+    # 4. The answer is listed on the topic page; Alice reads it in full, an anonymous visitor sees a teaser.
+    alice_page.goto("/topics/charity-law/")
+    link = alice_page.locator("ul.answer-list").get_by_role("link", name=EDITED_TITLE, exact=True)
+    expect(link).to_be_visible()
+    link.click()
+    expect(alice_page).to_have_url(f"{live_server.url}{page.url}")
+    expect(alice_page.get_by_role("heading", level=1)).to_have_text(EDITED_TITLE)
+    expect(alice_page.get_by_test_id("full-answer")).to_have_text(ANSWER)
+    expect(alice_page.get_by_text("The full answer is for subscribers.")).to_have_count(0)
+
+    anonymous = new_page()
+    anonymous.goto("/topics/charity-law/")
+    anonymous.get_by_role("link", name=EDITED_TITLE, exact=True).click()
+    expect(anonymous.get_by_role("heading", level=1)).to_have_text(EDITED_TITLE)
+    expect(anonymous.get_by_text("The full answer is for subscribers.")).to_be_visible()
+    teaser = anonymous.get_by_test_id("teaser")
+    expect(teaser).to_contain_text("Yes, trustees can be repaid reasonable out-of-pocket expenses")
+    expect(teaser).to_contain_text("…")  # cut short: the last sentence is for subscribers
+    expect(teaser).not_to_contain_text("mileage logs for each claim.")
+    expect(anonymous.get_by_test_id("full-answer")).to_have_count(0)
+
+    # 5. The public RSS feed carries the new answer.
+    response = anonymous.request.get("/feeds/latest.rss")
+    assert response.ok
+    assert response.headers["content-type"].startswith("application/rss+xml")
+    body = response.text()
+    assert EDITED_TITLE in body
+    feed = feedparser.parse(body)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert [entry.title for entry in feed.entries] == [EDITED_TITLE]
+    assert feed.entries[0].link == f"{live_server.url}{page.url}"
+
+    # 6. Alice was e-mailed that her question is answered.
+    to_alice = [m for m in mailoutbox if m.to == [alice.email]]
+    assert len(to_alice) == 1
+    assert to_alice[0].subject.startswith("Answered:")
+    assert to_alice[0].subject == f"Answered: {TITLE}"  # her own wording: the e-mail goes only to her
+    link = re.search(r"^https?://[^/\s]+(/questions/\d+/)$", to_alice[0].body, re.MULTILINE)
+    assert link, to_alice[0].body
+    assert link[1] == f"/questions/{question.pk}/"
+
+    # ... and the e-mail's link takes her to her question, now answered.
+    alice_page.goto(link[1])
+    expect(alice_page.get_by_test_id("status")).to_have_text("Answered")
+    expect(alice_page.get_by_test_id("answer")).to_have_text(ANSWER)
+    expect(alice_page.get_by_role("link", name="See it in the knowledge base")).to_have_attribute("href", page.url)

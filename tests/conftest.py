@@ -1,0 +1,141 @@
+"""The cast every test can use, at each access level, and the page tree they work in.
+
+- alice: adviser of Northshire (active subscription)
+- nadia: network admin of Northshire
+- bob: adviser of Westvale (another active network)
+- carol: adviser of Eastmoor (subscription expired)
+- erin: expert on Charity law
+- colin: coordinator (staff)
+- nobody: signed in, belongs to no network
+"""
+
+import datetime as dt
+import os
+
+import pytest
+from django.utils import timezone
+
+from qa_site.knowledge.setup import ensure_coordinators_group, ensure_site_tree
+from subscriptions.models import Membership, Subscription
+
+from .factories import (
+    MembershipFactory,
+    NetworkFactory,
+    PlanFactory,
+    SubscriptionFactory,
+    UserFactory,
+    make_expert,
+    make_topic,
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Debian's chromium; without it they are skipped, or fail when REQUIRE_BROWSER=1."""
+    if os.path.exists("/usr/bin/chromium") or os.environ.get("REQUIRE_BROWSER") == "1":
+        return
+    skip = pytest.mark.skip(reason="chromium is not installed (run scripts/ensure-browser)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def site_tree(db):
+    return ensure_site_tree()
+
+
+@pytest.fixture
+def topic(site_tree):
+    return make_topic("Charity law")
+
+
+@pytest.fixture
+def other_topic(site_tree):
+    return make_topic("Rural transport")
+
+
+@pytest.fixture
+def standard_plan(db):
+    return PlanFactory(slug="standard", sla_hours=48)
+
+
+@pytest.fixture
+def premium_plan(db):
+    return PlanFactory(slug="premium", sla_hours=24, annual_price="2400.00")
+
+
+@pytest.fixture
+def northshire(standard_plan):
+    network = NetworkFactory(name="Northshire RCC", slug="northshire")
+    SubscriptionFactory(network=network, plan=standard_plan)
+    return network
+
+
+@pytest.fixture
+def westvale(premium_plan):
+    network = NetworkFactory(name="Westvale CVS", slug="westvale")
+    SubscriptionFactory(network=network, plan=premium_plan)
+    return network
+
+
+@pytest.fixture
+def eastmoor(standard_plan):
+    network = NetworkFactory(name="Eastmoor VA", slug="eastmoor")
+    today = timezone.localdate()
+    SubscriptionFactory(
+        network=network,
+        plan=standard_plan,
+        status=Subscription.Status.EXPIRED,
+        starts_on=today - dt.timedelta(days=400),
+        ends_on=today - dt.timedelta(days=35),
+    )
+    return network
+
+
+@pytest.fixture
+def alice(northshire):
+    return MembershipFactory(network=northshire, user=UserFactory(email="alice@example.test", first_name="Alice")).user
+
+
+@pytest.fixture
+def nadia(northshire):
+    user = UserFactory(email="nadia@example.test", first_name="Nadia")
+    MembershipFactory(network=northshire, user=user, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def bob(westvale):
+    return MembershipFactory(network=westvale, user=UserFactory(email="bob@example.test", first_name="Bob")).user
+
+
+@pytest.fixture
+def carol(eastmoor):
+    return MembershipFactory(network=eastmoor, user=UserFactory(email="carol@example.test", first_name="Carol")).user
+
+
+@pytest.fixture
+def erin(topic):
+    return make_expert(topics=[topic], user=UserFactory(email="erin@example.test", first_name="Erin")).user
+
+
+@pytest.fixture
+def colin(site_tree):
+    user = UserFactory(email="colin@example.test", first_name="Colin", is_staff=True)
+    user.groups.add(ensure_coordinators_group())
+    return user
+
+
+@pytest.fixture
+def nobody(db):
+    return UserFactory(email="nobody@example.test", first_name="Nobody")
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run after-commit side effects (routing, e-mail) as a real commit would."""
+
+    def runner():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return runner
