@@ -8,6 +8,7 @@ import re
 
 import feedparser
 import pytest
+from django.db import connections
 from django.utils import dateformat, timezone
 from playwright.sync_api import expect, sync_playwright
 
@@ -61,6 +62,10 @@ def browser(allow_async_unsafe):
             try:
                 yield browser
             finally:
+                # While Playwright's event loop runs in this thread, Django keeps the test's database
+                # connection in a context variable that teardown (after the loop stops) cannot see:
+                # close it now, or PostgreSQL refuses to drop the test database at the end of the run.
+                connections.close_all()
                 browser.close()
     finally:
         expect.set_options(timeout=5_000)  # Playwright's default
