@@ -14,6 +14,7 @@ import os
 
 import pytest
 from django.utils import timezone
+from osmem_server import OsmemServer
 
 from qa_site.knowledge.setup import ensure_coordinators_group, ensure_site_tree
 from subscriptions.models import Membership, Subscription
@@ -139,3 +140,13 @@ def run_on_commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return runner
+
+
+@pytest.fixture(scope="session")
+def osmem_server():
+    """The in-memory OpenSearch-compatible server (osmem-server), started once, for Elasticsearch tests."""
+    server = OsmemServer.start(japanese=False)
+    yield server
+    server.close()
+    if server.process.stdout:  # close() leaves the pipe open
+        server.process.stdout.close()

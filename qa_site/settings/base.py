@@ -161,12 +161,15 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "rtf", "txt", "xlsx"]
 # --- Search: Wagtail's database backend by default; Elasticsearch when ELASTICSEARCH_URL is set.
 ELASTICSEARCH_URL = env_url("ELASTICSEARCH_URL", default=None, schemes=("http", "https"))
 if ELASTICSEARCH_URL:
+    from search.transport import PlainJSONNode
+
     WAGTAILSEARCH_BACKENDS = {
         "default": {
             "BACKEND": "wagtail.search.backends.elasticsearch8",
             "URLS": [ELASTICSEARCH_URL],
             "INDEX": env_str("ELASTICSEARCH_INDEX", "ask-an-expert"),
             "TIMEOUT": 5,
+            "OPTIONS": {"node_class": PlainJSONNode},
         }
     }
 else:
@@ -236,5 +239,6 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        "elastic_transport": {"level": "WARNING"},
     },
 }

@@ -63,6 +63,18 @@ def markdown_filter(text):
     return mark_safe(render_markdown(text))
 
 
+def _opening(text, words):
+    """The first whole lines of ``text`` holding comfortably more than ``words`` words (cheap to render)."""
+    lines, count = [], 0
+    for line in (text or "").splitlines():
+        lines.append(line)
+        count += len(line.split())
+        if count > words * 2:
+            break
+    return "\n".join(lines)
+
+
 @register.filter
 def teaser(text, words=TEASER_WORDS):
-    return Truncator(plain_text(text)).words(int(words), truncate=" …")
+    words = int(words)
+    return Truncator(plain_text(_opening(text, words))).words(words, truncate=" …")
