@@ -39,12 +39,23 @@ def test_compatibility_content_types_become_plain():
     assert plain_content_type("text/plain") == "text/plain"
 
 
-def test_published_answers_are_indexed_and_searched_with_the_access_rules(client, elasticsearch, topic, northshire,
-                                                                          erin, alice):
-    make_published_page(topic=topic, title="Volunteer mileage rates", expert=erin,
-                        answer="Volunteer drivers may be paid the approved mileage rate without tax. " * 3)
-    make_published_page(topic=topic, title="Northshire volunteer handbook", visibility="network",
-                        network=northshire, expert=erin, answer="The handbook covers volunteer mileage. " * 3)
+def test_published_answers_are_indexed_and_searched_with_the_access_rules(
+    client, elasticsearch, topic, northshire, erin, alice
+):
+    make_published_page(
+        topic=topic,
+        title="Volunteer mileage rates",
+        expert=erin,
+        answer="Volunteer drivers may be paid the approved mileage rate without tax. " * 3,
+    )
+    make_published_page(
+        topic=topic,
+        title="Northshire volunteer handbook",
+        visibility="network",
+        network=northshire,
+        expert=erin,
+        answer="The handbook covers volunteer mileage. " * 3,
+    )
     make_published_page(topic=topic, title="Registering a CIO", answer="Use the online form to register. " * 3)
     elasticsearch.refresh()
 
