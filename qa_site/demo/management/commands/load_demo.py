@@ -299,7 +299,10 @@ class Command(BaseCommand):
         return question
 
     def backdate(self, question, working_hours_ago):
-        """Make a question look as if it was asked ``working_hours_ago`` working hours ago."""
+        """Make a question look as if it was asked ``working_hours_ago`` working hours ago.
+
+        Asking and routing keep their minutes apart; anything after them is spread over the time since.
+        """
         calendar = sla.default_calendar()
         submitted = self.now
         # Step back one working hour at a time: exact, and cheap for a few dozen hours.
@@ -313,8 +316,14 @@ class Command(BaseCommand):
             due_at=sla.due_at(submitted, question.sla_hours),
             assigned_at=question.assigned_at - delta if question.assigned_at else None,
         )
-        for event in question.events.all():
+        events = list(question.events.order_by("created_at", "pk"))
+        early, later = events[:2], events[2:]
+        for event in early:
             QuestionEvent.objects.filter(pk=event.pk).update(created_at=event.created_at - delta)
+        span = (self.now - submitted) * 0.8
+        for i, event in enumerate(later, start=1):
+            moment = submitted + span * i / (len(later) + 1)
+            QuestionEvent.objects.filter(pk=event.pk).update(created_at=moment)
 
     def create_open_questions(self, topics, topics_content, in_review, advisers):
         plan = list(OPEN_PLAN)
