@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from experts.models import ExpertProfile
+from qa_site.knowledge import services
 from qa_site.knowledge.models import Answer, Question, QuestionPage, TopicIndexPage, TopicPage
 from subscriptions.models import Membership, Network, Plan, Subscription
 
@@ -125,3 +126,17 @@ def make_published_page(
     topic.add_child(instance=page)
     page.save_revision().publish()
     return QuestionPage.objects.get(pk=page.pk)  # publish() saves a copy: re-read its dates
+
+
+QUESTION_TITLE = "Can trustees be paid for their work?"
+QUESTION_DETAILS = "We are a small charity and one trustee is a qualified trainer. Can we pay her?"
+
+
+def ask(run_on_commit, asker, network, topic, *, title=QUESTION_TITLE, details=QUESTION_DETAILS, visibility="public"):
+    """Submit a question as an adviser would, let routing run after commit, and return it re-read."""
+    with run_on_commit():
+        question = services.question_submit(
+            asker=asker, network=network, topic=topic, title=title, details=details, visibility=visibility
+        )
+    question.refresh_from_db()
+    return question

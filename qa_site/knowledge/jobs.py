@@ -1,4 +1,8 @@
-"""Background jobs of the Q&A core. Each takes ids, re-reads, and is safe to run twice."""
+"""Background jobs of the Q&A core: the e-mails each transition sends.
+
+Each job takes an id, re-reads the question, and sends nothing if the question has moved on or the
+person has gone, so a late or repeated delivery is harmless.
+"""
 
 from django.urls import reverse
 
@@ -6,62 +10,14 @@ from qa_site.mail import send_templated
 
 from .models import Question
 
+Status = Question.Status
+
 
 def _question(question_id):
-    return Question.objects.select_related("asker", "assignee", "topic", "network").filter(pk=question_id).first()
-
-
-def send_assignment_email(question_id):
-    """Tell the expert a question is theirs and when it is due."""
-    question = _question(question_id)
-    if question is None or question.assignee is None or question.status != Question.Status.ASSIGNED:
-        return
-    send_templated(
-        to=question.assignee.email,
-        template="knowledge/emails/assigned",
-        context={"question": question, "path": reverse("experts:question", args=[question.pk])},
-    )
-
-
-def send_answer_returned_email(question_id):
-    question = _question(question_id)
-    if question is None or question.assignee is None:
-        return
-    send_templated(
-        to=question.assignee.email,
-        template="knowledge/emails/returned",
-        context={
-            "question": question,
-            "comment": question.answer.review_comment,
-            "path": reverse("experts:question", args=[question.pk]),
-        },
-    )
-
-
-def send_answer_published_email(question_id):
-    """Tell the asker their question is answered, with a link to read it."""
-    question = _question(question_id)
-    if question is None or question.asker is None or not question.asker.is_active:
-        return
-    send_templated(
-        to=question.asker.email,
-        template="knowledge/emails/answer_published",
-        context={"question": question, "path": reverse("knowledge:question", args=[question.pk])},
-    )
-
-
-def send_question_rejected_email(question_id):
-    question = _question(question_id)
-    if question is None or question.asker is None or not question.asker.is_active:
-        return
-    send_templated(
-        to=question.asker.email,
-        template="knowledge/emails/rejected",
-        context={
-            "question": question,
-            "reason": _last_note(question, "rejected"),
-            "path": reverse("knowledge:question", args=[question.pk]),
-        },
+    return (
+        Question.objects.select_related("asker", "assignee", "topic", "network", "duplicate_of")
+        .filter(pk=question_id)
+        .first()
     )
 
 
@@ -70,47 +26,68 @@ def _last_note(question, action):
     return event.note if event else ""
 
 
-def send_clarification_request_email(question_id):
-    """Tell the asker the expert needs more detail (the question waits for their reply)."""
-    question = _question(question_id)
-    if question is None or question.asker is None or question.status != Question.Status.AWAITING_CLARIFICATION:
+def _tell_asker(question, template, **context):
+    """E-mail the adviser who asked, with a link to their question's page."""
+    if question is None or question.asker is None or not question.asker.is_active:
         return
+    path = reverse("knowledge:question", args=[question.pk])
     send_templated(
         to=question.asker.email,
-        template="knowledge/emails/clarification_request",
-        context={
-            "question": question,
-            "message": _last_note(question, "clarification_requested"),
-            "path": reverse("knowledge:question", args=[question.pk]),
-        },
+        template=f"knowledge/emails/{template}",
+        context={"question": question, "path": path, **context},
     )
+
+
+def _tell_expert(question, template, **context):
+    """E-mail the assigned expert, with a link to the question on their dashboard."""
+    if question is None or question.assignee is None or not question.assignee.is_active:
+        return
+    path = reverse("experts:question", args=[question.pk])
+    send_templated(
+        to=question.assignee.email,
+        template=f"knowledge/emails/{template}",
+        context={"question": question, "path": path, **context},
+    )
+
+
+def send_assignment_email(question_id):
+    """Tell the expert a question is theirs and when it is due."""
+    question = _question(question_id)
+    if question and question.status == Status.ASSIGNED:
+        _tell_expert(question, "assigned")
+
+
+def send_answer_returned_email(question_id):
+    question = _question(question_id)
+    if question:
+        _tell_expert(question, "returned", comment=question.answer.review_comment)
 
 
 def send_clarification_reply_email(question_id):
     question = _question(question_id)
-    if question is None or question.assignee is None:
-        return
-    send_templated(
-        to=question.assignee.email,
-        template="knowledge/emails/clarification_reply",
-        context={
-            "question": question,
-            "reply": _last_note(question, "clarified"),
-            "path": reverse("experts:question", args=[question.pk]),
-        },
-    )
+    if question:
+        _tell_expert(question, "clarification_reply", reply=_last_note(question, "clarified"))
+
+
+def send_answer_published_email(question_id):
+    """Tell the asker their question is answered, with a link to read it."""
+    _tell_asker(_question(question_id), "answer_published")
+
+
+def send_question_rejected_email(question_id):
+    question = _question(question_id)
+    if question:
+        _tell_asker(question, "rejected", reason=_last_note(question, "rejected"))
+
+
+def send_clarification_request_email(question_id):
+    """Tell the asker the expert needs more detail (the question waits for their reply)."""
+    question = _question(question_id)
+    if question and question.status == Status.AWAITING_CLARIFICATION:
+        _tell_asker(question, "clarification_request", message=_last_note(question, "clarification_requested"))
 
 
 def send_closed_as_duplicate_email(question_id):
     question = _question(question_id)
-    if question is None or question.asker is None or question.duplicate_of is None:
-        return
-    send_templated(
-        to=question.asker.email,
-        template="knowledge/emails/closed_as_duplicate",
-        context={
-            "question": question,
-            "answer_url": question.duplicate_of.url,
-            "path": reverse("knowledge:question", args=[question.pk]),
-        },
-    )
+    if question and question.duplicate_of:
+        _tell_asker(question, "closed_as_duplicate", answer_url=question.duplicate_of.url)

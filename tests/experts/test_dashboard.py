@@ -13,7 +13,7 @@ from experts import sla
 from experts.models import ExpertProfile
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Answer, Question
-from tests.factories import UserFactory, make_expert
+from tests.factories import UserFactory, ask, make_expert
 
 Status = Question.Status
 DASHBOARD = "/experts/dashboard/"
@@ -71,16 +71,7 @@ def snapshot(question):
 @pytest.fixture
 def routed(run_on_commit, alice, northshire, topic, erin):
     """Alice's question, routed to Erin by the real flow."""
-    with run_on_commit():
-        question = services.question_submit(
-            asker=alice,
-            network=northshire,
-            topic=topic,
-            title="Can trustees be paid for their work?",
-            details="We are a small charity and one trustee is a qualified trainer. Can we pay her?",
-            visibility="public",
-        )
-    question.refresh_from_db()
+    question = ask(run_on_commit, alice, northshire, topic)
     assert (question.status, question.assignee) == (Status.ASSIGNED, erin)
     return question
 

@@ -11,24 +11,9 @@ from experts import routing, sla
 from experts.models import ExpertProfile
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Question, QuestionEvent
-from tests.factories import UserFactory, make_expert
+from tests.factories import UserFactory, ask, make_expert
 
 Status = Question.Status
-
-
-def ask(run_on_commit, asker, network, topic, title="Can trustees be paid for their work?"):
-    """Submit a question as an adviser would, let routing run after commit, and return it fresh."""
-    with run_on_commit():
-        question = services.question_submit(
-            asker=asker,
-            network=network,
-            topic=topic,
-            title=title,
-            details="We are a small charity and one trustee is a qualified trainer. Can we pay her?",
-            visibility="public",
-        )
-    question.refresh_from_db()
-    return question
 
 
 def expert(topic, first_name, last_name, **fields):

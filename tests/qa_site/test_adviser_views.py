@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Question
+from tests.factories import ask
 
 VALID = {
     "title": "Can our volunteers claim mileage without it counting as pay?",
@@ -115,15 +116,7 @@ def test_my_questions_lists_only_my_own(client, alice, bob, northshire, westvale
 
 @pytest.fixture
 def awaiting(run_on_commit, alice, northshire, topic, erin):
-    with run_on_commit():
-        question = services.question_submit(
-            asker=alice,
-            network=northshire,
-            topic=topic,
-            title="What records must we keep for Gift Aid?",
-            details="d" * 40,
-            visibility="public",
-        )
+    question = ask(run_on_commit, alice, northshire, topic, title="What records must we keep for Gift Aid?")
     return services.question_request_clarification(
         question_id=question.pk, expert=erin, message="Do you claim on cash donations too?"
     )

@@ -6,22 +6,21 @@ from django.urls import reverse
 
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Question, QuestionPage
-from tests.factories import make_expert, make_published_page
+from tests.factories import ask, make_expert, make_published_page
 
 ANSWER = "You should check your governing document, minute the trustees' decision and tell your insurer. " * 3
 
 
 @pytest.fixture
 def answered(run_on_commit, alice, northshire, topic, erin):
-    with run_on_commit():
-        question = services.question_submit(
-            asker=alice,
-            network=northshire,
-            topic=topic,
-            title="Can we pay Jo Bloggs of 12 High Street?",
-            details="Jo (jo@example.org, 07700 900123) wants paying for training.",
-            visibility="public",
-        )
+    question = ask(
+        run_on_commit,
+        alice,
+        northshire,
+        topic,
+        title="Can we pay Jo Bloggs of 12 High Street?",
+        details="Jo (jo@example.org, 07700 900123) wants paying for training.",
+    )
     return services.answer_submit(question_id=question.pk, expert=erin, body=ANSWER)
 
 
@@ -168,16 +167,7 @@ def test_all_questions_filters_by_status_and_ignores_junk(coordinator, answered)
 
 @pytest.fixture
 def in_triage(run_on_commit, alice, northshire, other_topic):
-    with run_on_commit():
-        question = services.question_submit(
-            asker=alice,
-            network=northshire,
-            topic=other_topic,
-            title="Do we need a section 19 permit?",
-            details="d" * 40,
-            visibility="public",
-        )
-    question.refresh_from_db()
+    question = ask(run_on_commit, alice, northshire, other_topic, title="Do we need a section 19 permit?")
     assert question.needs_triage
     return question
 

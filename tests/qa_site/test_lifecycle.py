@@ -5,25 +5,13 @@ from django.core import mail
 
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Question, QuestionEvent, QuestionPage
-from tests.factories import UserFactory, make_expert
+from tests.factories import UserFactory, ask, make_expert
 
 Status = Question.Status
 ANSWER = (
     "Yes. You can do this, but take three steps first. Check your governing document for a power to do it, "
     "record the trustees' decision in the minutes, and tell your insurer before the change takes effect."
 )
-
-
-def ask(run_on_commit, asker, network, topic, visibility="public", title="Can trustees be paid for their work?"):
-    with run_on_commit():
-        return services.question_submit(
-            asker=asker,
-            network=network,
-            topic=topic,
-            title=title,
-            details="We are a small charity and one trustee is a qualified trainer. Can we pay her?",
-            visibility=visibility,
-        )
 
 
 def test_submitted_question_is_routed_to_the_topic_expert_with_a_due_time(
