@@ -26,11 +26,16 @@ run: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --if-empty
-	@if [ -n "$$REDIS_URL" ]; then \
-		echo "REDIS_URL is set: starting an rq worker and the scheduler beside the web server"; \
+	@trap 'kill 0' INT TERM EXIT; \
+	if [ -n "$$REDIS_URL" ]; then \
+		echo "REDIS_URL is set: starting an rq worker and rq's cron (the SLA sweep) beside the web server"; \
 		$(PY) manage.py rqworker default --with-scheduler & \
+		$(PY) manage.py rqcron experts.cron & \
+	else \
+		echo "Starting the SLA sweep (every 60 s) beside the web server"; \
+		$(PY) manage.py sla_sweep --every 60 & \
 	fi; \
-	exec $(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: $(STAMP)
 	$(PY) manage.py rqworker default --with-scheduler

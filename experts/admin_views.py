@@ -10,7 +10,6 @@ from qa_site.knowledge import services
 from qa_site.knowledge.admin_views import CoordinatorView
 from qa_site.knowledge.models import Question, QuestionEvent
 
-from . import sla
 from .models import ExpertProfile
 
 
@@ -73,7 +72,6 @@ class AssignView(CoordinatorView):
                 expert=profile.user,
                 actor=request.user,
                 reason=reason,
-                due_at=question.due_at or sla.due_at(question.submitted_at, question.sla_hours),
             )
         except services.TransitionError as exc:
             messages.error(request, str(exc))

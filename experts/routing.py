@@ -12,14 +12,12 @@ from django.utils import timezone
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Question
 
-from . import sla
 from .models import ExpertProfile
 
 
 @transaction.atomic
 def route_question(question):
     """Assign ``question`` to the fairest eligible expert, or send it to triage. Returns the profile or None."""
-    due = sla.due_at(question.submitted_at, question.sla_hours)
     candidates = list(ExpertProfile.objects.eligible_for(question).select_related("user"))
     for candidate in candidates:
         # Lock the expert and recount, so two questions routed at once cannot both take their last slot.
@@ -33,11 +31,11 @@ def route_question(question):
             f"{open_now} of {locked.max_open_questions} open questions"
             + (f", the fairest of {others + 1} eligible experts." if others else ", the only eligible expert.")
         )
-        services.question_assign(question_id=question.pk, expert=candidate.user, due_at=due, reason=reason)
+        services.question_assign(question_id=question.pk, expert=candidate.user, reason=reason)
         ExpertProfile.objects.filter(pk=locked.pk).update(last_assigned_at=timezone.now())
         return candidate
     reason = _why_nobody(question)
-    services.question_send_to_triage(question_id=question.pk, due_at=due, reason=reason)
+    services.question_send_to_triage(question_id=question.pk, reason=reason)
     return None
 
 
@@ -46,15 +44,20 @@ def _why_nobody(question):
     total = on_topic.count()
     if not total:
         return f"No expert covers {question.topic.title} yet."
-    declined = on_topic.filter(user_id__in=question.events.filter(action="declined").values("actor_id")).count()
+    events = question.events.filter(expert__isnull=False)
+    declined = on_topic.filter(user_id__in=events.filter(action="declined").values("expert_id")).count()
+    released = on_topic.filter(user_id__in=events.filter(action="released").values("expert_id")).count()
     # The asker is never routed their own question (and, never assigned it, cannot have declined it).
     asked = on_topic.filter(user_id=question.asker_id).count() if question.asker_id else 0
     parts = []
     if declined:
         parts.append(f"{declined} declined this question")
+    if released:
+        parts.append(f"{released} had it taken back after its due time")
     if asked:
         parts.append("1 asked this question")
-    if total - declined - asked:
-        parts.append(f"{total - declined - asked} away, paused, not accepting questions or at their limit")
+    others = total - declined - released - asked
+    if others:
+        parts.append(f"{others} away, paused, not accepting questions or at their limit")
     experts = "expert" if total == 1 else "experts"
     return f"No eligible expert among the {total} {experts} on {question.topic.title}: " + "; ".join(parts) + "."

@@ -27,7 +27,6 @@ def _expert_profile(user):
 def dashboard(request):
     profile = _expert_profile(request.user)
     now = timezone.now()
-    calendar = sla.default_calendar()
     queue = list(
         Question.objects.assigned_to(request.user)
         .filter(status__in=Question.WITH_EXPERT_STATUSES)
@@ -35,11 +34,8 @@ def dashboard(request):
         .order_by("due_at", "pk")
     )
     for question in queue:
-        if question.status == Question.Status.AWAITING_CLARIFICATION:
-            question.sla_state, question.sla_label = "paused", "Waiting for the adviser"
-        else:
-            question.sla_state = sla.state(question, now=now, calendar=calendar)
-            question.sla_label = sla.STATE_LABELS[question.sla_state]
+        question.sla_state = sla.state(question, now=now)
+        question.sla_label = sla.STATE_LABELS[question.sla_state]
     recent = (
         Question.objects.assigned_to(request.user)
         .filter(status__in=[Question.Status.ANSWERED, Question.Status.PUBLISHED])
@@ -109,7 +105,7 @@ def question(request, pk):
             return response
         key = {ClarificationForm: "clarification_form", DeclineForm: "decline_form"}.get(type(bound), "form")
         forms[key] = bound
-    if question.status == Question.Status.ASSIGNED:
+    if question.status in Question.WITH_EXPERT_STATUSES:
         question.sla_label = sla.STATE_LABELS[sla.state(question, now=timezone.now())]
     thread = question.events.filter(action__in=THREAD_ACTIONS).select_related("actor")
     return render(

@@ -75,7 +75,7 @@ def test_two_coordinators_publishing_at_once_publish_once(cast):
     expert = make_expert(topics=[cast["topic"]]).user
     coordinators = [UserFactory(is_staff=True), UserFactory(is_staff=True)]
     question = submit(cast)
-    services.question_assign(question_id=question.pk, expert=expert, due_at=None, reason="test")
+    services.question_assign(question_id=question.pk, expert=expert, reason="test")
     services.answer_submit(question_id=question.pk, expert=expert, body=ANSWER)
 
     results = race(
@@ -98,7 +98,7 @@ def test_two_coordinators_publishing_at_once_publish_once(cast):
 def test_expert_answering_while_coordinator_rejects_has_one_outcome(cast):
     expert = make_expert(topics=[cast["topic"]]).user
     question = submit(cast)
-    services.question_assign(question_id=question.pk, expert=expert, due_at=None, reason="test")
+    services.question_assign(question_id=question.pk, expert=expert, reason="test")
     results = race(
         lambda: services.answer_submit(question_id=question.pk, expert=expert, body=ANSWER),
         lambda: services.question_reject(question_id=question.pk, actor=UserFactory(is_staff=True), reason="No"),

@@ -6,15 +6,19 @@ an answer that may be shared, a ``QuestionPage`` is created under its topic:
 the public, redacted copy that listings, search and feeds read.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count
+from django.db.models import Avg, Count, Q
 from django.http import Http404
 from django.utils import timezone
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
@@ -22,7 +26,56 @@ from wagtail.search import index
 from subscriptions import access
 from subscriptions.access import Visibility
 
+from .clock import BusinessCalendar
+
 LISTING_PAGE_SIZE = 20
+
+
+@register_setting(icon="time")
+class SLASettings(BaseGenericSetting):
+    """How the SLA clock counts, set by coordinators in the admin (Settings → SLA settings)."""
+
+    class Region(models.TextChoices):
+        ENGLAND_AND_WALES = "ENG", "England and Wales"
+        SCOTLAND = "SCT", "Scotland"
+        NORTHERN_IRELAND = "NIR", "Northern Ireland"
+
+    opens = models.TimeField("office hours start", default=dt.time(9, 0))
+    closes = models.TimeField("office hours end", default=dt.time(17, 0))
+    bank_holidays = models.CharField(
+        "bank holidays of", max_length=3, choices=Region.choices, default=Region.ENGLAND_AND_WALES
+    )
+    warning_percent = models.PositiveSmallIntegerField(
+        "remind the expert at (% of the time used)",
+        default=75,
+        validators=[MinValueValidator(10), MaxValueValidator(95)],
+    )
+    reroute_on_breach = models.BooleanField(
+        "re-route breached questions",
+        default=False,
+        help_text="When a question passes its due time, take it from its expert and route it to another.",
+    )
+
+    panels = [
+        FieldRowPanel([FieldPanel("opens"), FieldPanel("closes")], heading="Office hours (Monday to Friday)"),
+        FieldPanel("bank_holidays"),
+        FieldPanel("warning_percent"),
+        FieldPanel("reroute_on_breach"),
+    ]
+
+    class Meta:
+        verbose_name = "SLA settings"
+
+    def clean(self):
+        if self.opens and self.closes and self.closes <= self.opens:
+            raise ValidationError({"closes": "Office hours must end after they start."})
+
+    @property
+    def warning_fraction(self):
+        return self.warning_percent / 100
+
+    def calendar(self):
+        return BusinessCalendar(opens=self.opens, closes=self.closes, holiday_subdivision=self.bank_holidays)
 
 
 class HomePage(Page):
@@ -236,6 +289,18 @@ class Question(models.Model):
         related_name="duplicates",
         help_text="The published answer this question was closed as a duplicate of.",
     )
+    accepted_at = models.DateTimeField(null=True, blank=True, help_text="When the expert accepted it.")
+    # --- The SLA clock (see clock.py). It runs while the question waits on an expert or on routing, and
+    # stops while it waits on the adviser or on review. The sweep reads only running questions whose
+    # warning or due moment has come, through the two partial indexes below.
+    sla_running = models.BooleanField(default=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0, help_text="Working time the clock has been stopped.")
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    breach_alerted_at = models.DateTimeField(null=True, blank=True)
+    sla_met = models.BooleanField(null=True, blank=True)
+    working_hours_to_answer = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = QuestionQuerySet.as_manager()
@@ -246,6 +311,17 @@ class Question(models.Model):
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["asker", "submitted_at"]),
+            models.Index(fields=["answered_at"]),
+            models.Index(
+                fields=["warn_at"],
+                name="question_reminder_due",
+                condition=Q(sla_running=True, reminder_sent_at__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="question_breach_due",
+                condition=Q(sla_running=True, breach_alerted_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
@@ -284,6 +360,8 @@ class QuestionEvent(models.Model):
     class Action(models.TextChoices):
         SUBMITTED = "submitted", "Asked"
         ASSIGNED = "assigned", "Assigned to an expert"
+        ACCEPTED = "accepted", "Accepted by the expert"
+        REASSIGNED = "reassigned", "Reassigned to another expert"
         TRIAGED = "triaged", "Sent to the triage queue"
         CLARIFICATION_REQUESTED = "clarification_requested", "Expert asked for more detail"
         CLARIFIED = "clarified", "Adviser replied"
@@ -294,10 +372,21 @@ class QuestionEvent(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn by the adviser"
         REJECTED = "rejected", "Rejected"
         CLOSED_AS_DUPLICATE = "closed_as_duplicate", "Closed as a duplicate"
+        REMINDED = "reminded", "Expert reminded: time running short"
+        BREACHED = "breached", "Due time passed: coordinators alerted"
+        RELEASED = "released", "Taken from the expert after the due time"
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The expert this event concerns (assigned, declined, released…).",
     )
     action = models.CharField(max_length=30, choices=Action.choices)
     from_status = models.CharField(max_length=30, blank=True)
@@ -310,3 +399,34 @@ class QuestionEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} — {self.question}"
+
+
+class AnswerRating(models.Model):
+    """A reader's rating of a published answer: it feeds the expert's scorecard."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="ratings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answer_ratings")
+    stars = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "user"], name="one_rating_per_reader"),
+            models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="rating_stars_1_to_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.stars}★ for {self.question}"
+
+
+def rating_summary(question_ids):
+    """{question id: (average stars, number of ratings)} for the given questions, in one query."""
+    rows = (
+        AnswerRating.objects.filter(question_id__in=question_ids)
+        .values("question_id")
+        .annotate(average=Avg("stars"), count=Count("pk"))
+        .order_by()
+    )
+    return {row["question_id"]: (row["average"], row["count"]) for row in rows}

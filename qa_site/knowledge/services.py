@@ -5,8 +5,14 @@ still be one of the expected states), so two people or a person and a job
 racing on one question get exactly one winner; the loser gets a
 ``TransitionError`` it can show. Each records a ``QuestionEvent`` and enqueues
 its side effects (routing, e-mail) only after the transaction commits.
+
+Transitions also drive the SLA clock (``clock.py``): it stops while the
+question waits on the adviser (clarification) or on a coordinator's review,
+and on resuming, the warning and due moments move later by exactly the
+working time it stood still.
 """
 
+from decimal import Decimal
 from functools import partial
 
 import django_rq
@@ -19,10 +25,12 @@ from subscriptions import access
 from subscriptions.access import Visibility
 
 from . import jobs
-from .models import Answer, Question, QuestionEvent, QuestionPage
+from .clock import deadlines
+from .models import Answer, AnswerRating, Question, QuestionEvent, QuestionPage, SLASettings
 
 Status = Question.Status
 Action = QuestionEvent.Action
+PAUSE, RESUME, STOP = "pause", "resume", "stop"
 
 
 class TransitionError(Exception):
@@ -33,14 +41,37 @@ def _after_commit(job, *args):
     transaction.on_commit(partial(django_rq.enqueue, job, *args))
 
 
-def _transition(question_id, *, allowed, to, actor, action, note="", **changes):
-    """Move a question from one of ``allowed`` states to ``to``, or raise ``TransitionError``."""
+def _clock_changes(question, clock, now):
+    """The SLA fields to change when ``question`` (locked) pauses, resumes or stops at ``now``."""
+    if clock == PAUSE and question.sla_running:
+        return {"sla_running": False, "paused_at": now}
+    if clock == STOP:
+        return {"sla_running": False}
+    if clock == RESUME and not question.sla_running and question.paused_at is not None:
+        policy = SLASettings.load()
+        calendar = policy.calendar()
+        paused = question.paused_seconds + int(calendar.working_time_between(question.paused_at, now).total_seconds())
+        warn_at, due_at = deadlines(
+            submitted_at=question.submitted_at,
+            sla_hours=question.sla_hours,
+            paused_seconds=paused,
+            warning_fraction=policy.warning_fraction,
+            calendar=calendar,
+        )
+        return {"sla_running": True, "paused_at": None, "paused_seconds": paused, "warn_at": warn_at, "due_at": due_at}
+    return {}
+
+
+def _transition(question_id, *, allowed, to=None, actor, action, note="", expert=None, clock=None, **changes):
+    """Move a question from one of ``allowed`` states to ``to`` (or keep its state), or raise ``TransitionError``."""
     question = Question.objects.select_for_update().get(pk=question_id)
     if question.status not in allowed:
         raise TransitionError(
             f"This question is now “{question.get_status_display().lower()}”, so that is no longer possible."
         )
     now = timezone.now()
+    to = to or question.status
+    changes = {**_clock_changes(question, clock, now), **changes}
     claimed = Question.objects.filter(pk=question.pk, status=question.status).update(
         status=to, updated_at=now, **changes
     )
@@ -49,6 +80,7 @@ def _transition(question_id, *, allowed, to, actor, action, note="", **changes):
     QuestionEvent.objects.create(
         question=question,
         actor=actor,
+        expert=expert,
         action=action,
         from_status=question.status,
         to_status=to,
@@ -65,6 +97,15 @@ def question_submit(*, asker, network, topic, title, details, visibility):
     if not access.can_ask(asker, network):
         raise TransitionError("You can ask questions only through a network with a current subscription.")
     subscription = network.current_subscription
+    policy = SLASettings.load()
+    now = timezone.now()
+    warn_at, due_at = deadlines(
+        submitted_at=now,
+        sla_hours=subscription.plan.sla_hours,
+        paused_seconds=0,
+        warning_fraction=policy.warning_fraction,
+        calendar=policy.calendar(),
+    )
     question = Question.objects.create(
         asker=asker,
         network=network,
@@ -74,6 +115,10 @@ def question_submit(*, asker, network, topic, title, details, visibility):
         visibility=visibility,
         status=Status.SUBMITTED,
         sla_hours=subscription.plan.sla_hours,
+        submitted_at=now,
+        warn_at=warn_at,
+        due_at=due_at,
+        sla_running=True,
     )
     QuestionEvent.objects.create(
         question=question,
@@ -88,18 +133,19 @@ def question_submit(*, asker, network, topic, title, details, visibility):
 
 
 @transaction.atomic
-def question_assign(*, question_id, expert, due_at, reason, actor=None):
+def question_assign(*, question_id, expert, reason, actor=None):
     """Give a question to an expert (by routing, or by a coordinator when ``actor`` is set)."""
     question = _transition(
         question_id,
         allowed=(Status.SUBMITTED, Status.DECLINED),
         to=Status.ASSIGNED,
         actor=actor,
+        expert=expert,
         action=Action.ASSIGNED,
         note=reason,
         assignee=expert,
         assigned_at=timezone.now(),
-        due_at=due_at,
+        accepted_at=None,
         needs_triage=False,
     )
     _after_commit(jobs.send_assignment_email, question.pk)
@@ -107,7 +153,7 @@ def question_assign(*, question_id, expert, due_at, reason, actor=None):
 
 
 @transaction.atomic
-def question_send_to_triage(*, question_id, due_at, reason, actor=None):
+def question_send_to_triage(*, question_id, reason, actor=None):
     """No eligible expert: park the question for a coordinator, with the SLA clock still running."""
     return _transition(
         question_id,
@@ -117,9 +163,80 @@ def question_send_to_triage(*, question_id, due_at, reason, actor=None):
         action=Action.TRIAGED,
         note=reason,
         assignee=None,
-        due_at=due_at,
         needs_triage=True,
     )
+
+
+@transaction.atomic
+def question_reassign(*, question_id, expert, actor, reason=""):
+    """A coordinator moves a question from its expert to another; the clock is untouched."""
+    _check_coordinator(actor)
+    current = Question.objects.select_related("assignee").get(pk=question_id)
+    if current.assignee_id == expert.pk:
+        raise TransitionError("The question is already with that expert.")
+    if current.asker_id == expert.pk:
+        raise TransitionError("An expert cannot answer their own question.")
+    note = f"Reassigned from {current.assignee} to {expert} by {actor}" + (f": {reason}" if reason else ".")
+    question = _transition(
+        question_id,
+        allowed=Question.WITH_EXPERT_STATUSES,
+        actor=actor,
+        expert=expert,
+        action=Action.REASSIGNED,
+        note=note,
+        assignee=expert,
+        assigned_at=timezone.now(),
+        accepted_at=None,
+    )
+    _after_commit(jobs.send_assignment_email, question.pk)
+    return question
+
+
+@transaction.atomic
+def question_release(*, question_id, reason, actor=None):
+    """Take a question from its expert and route it again, never back to them.
+
+    Used when its due time passes (if coordinators chose to re-route) and when an expert leaves the panel.
+    """
+    current = Question.objects.get(pk=question_id)
+    question = _transition(
+        question_id,
+        allowed=Question.WITH_EXPERT_STATUSES,
+        to=Status.DECLINED,
+        actor=actor,
+        expert=current.assignee,
+        action=Action.RELEASED,
+        clock=RESUME,
+        note=reason,
+        assignee=None,
+        assigned_at=None,
+        accepted_at=None,
+    )
+    _after_commit(settings.QA_ROUTING_JOB, question.pk)
+    return question
+
+
+@transaction.atomic
+def assignment_accept(*, question_id, expert):
+    """The expert confirms they will answer. Accepting twice changes nothing."""
+    now = timezone.now()
+    accepted = Question.objects.filter(
+        pk=question_id, assignee=expert, status__in=Question.WITH_EXPERT_STATUSES, accepted_at__isnull=True
+    ).update(accepted_at=now, updated_at=now)
+    question = Question.objects.get(pk=question_id)
+    if accepted:
+        QuestionEvent.objects.create(
+            question=question,
+            actor=expert,
+            expert=expert,
+            action=Action.ACCEPTED,
+            from_status=question.status,
+            to_status=question.status,
+            created_at=now,
+        )
+    elif question.assignee_id != expert.pk or question.status not in Question.WITH_EXPERT_STATUSES:
+        raise TransitionError("This question is no longer assigned to you.")
+    return question
 
 
 def _check_coordinator(actor):
@@ -149,13 +266,21 @@ def answer_submit(*, question_id, expert, body):
     current = Question.objects.select_for_update().get(pk=question_id)
     _check_assignee(current, expert)
     now = timezone.now()
+    # Time to answer: working time since asking, less every pause. The clock then stops for review.
+    calendar = SLASettings.load().calendar()
+    elapsed = calendar.working_time_between(current.submitted_at, now).total_seconds() - current.paused_seconds
+    hours = Decimal(max(elapsed, 0) / 3600).quantize(Decimal("0.01"))
     question = _transition(
         question_id,
         allowed=(Status.ASSIGNED,),
         to=Status.ANSWERED,
         actor=expert,
+        expert=expert,
         action=Action.ANSWERED,
+        clock=PAUSE,
         answered_at=now,
+        working_hours_to_answer=hours,
+        sla_met=hours <= current.sla_hours,
     )
     Answer.objects.update_or_create(question=question, defaults={"author": expert, "body": body, "submitted_at": now})
     return question
@@ -170,7 +295,9 @@ def question_request_clarification(*, question_id, expert, message):
         allowed=(Status.ASSIGNED,),
         to=Status.AWAITING_CLARIFICATION,
         actor=expert,
+        expert=expert,
         action=Action.CLARIFICATION_REQUESTED,
+        clock=PAUSE,
         note=message,
     )
     _after_commit(jobs.send_clarification_request_email, question.pk)
@@ -188,6 +315,7 @@ def question_clarify(*, question_id, actor, reply):
         to=Status.ASSIGNED,
         actor=actor,
         action=Action.CLARIFIED,
+        clock=RESUME,
         note=reply,
     )
     _after_commit(jobs.send_clarification_reply_email, question.pk)
@@ -203,10 +331,13 @@ def question_decline(*, question_id, expert, reason):
         allowed=Question.WITH_EXPERT_STATUSES,
         to=Status.DECLINED,
         actor=expert,
+        expert=expert,
         action=Action.DECLINED,
+        clock=RESUME,
         note=reason,
         assignee=None,
         assigned_at=None,
+        accepted_at=None,
     )
     Answer.objects.filter(question=question, submitted_at__isnull=True).delete()
     _after_commit(settings.QA_ROUTING_JOB, question.pk)
@@ -223,8 +354,11 @@ def answer_return(*, question_id, actor, comment):
         to=Status.ASSIGNED,
         actor=actor,
         action=Action.RETURNED,
+        clock=RESUME,
         note=comment,
         answered_at=None,
+        sla_met=None,
+        working_hours_to_answer=None,
     )
     Answer.objects.filter(question=question).update(submitted_at=None, review_comment=comment)
     _after_commit(jobs.send_answer_returned_email, question.pk)
@@ -247,6 +381,7 @@ def question_publish(*, question_id, actor, title, question_text, answer_text):
         to=Status.PUBLISHED,
         actor=actor,
         action=Action.PUBLISHED,
+        clock=STOP,
         published_at=now,
     )
     if question.visibility != Visibility.PRIVATE:
@@ -282,6 +417,7 @@ def question_withdraw(*, question_id, actor):
         to=Status.WITHDRAWN,
         actor=actor,
         action=Action.WITHDRAWN,
+        clock=STOP,
         needs_triage=False,
     )
 
@@ -296,6 +432,7 @@ def question_close_as_duplicate(*, question_id, actor, duplicate_of, note=""):
         to=Status.CLOSED_AS_DUPLICATE,
         actor=actor,
         action=Action.CLOSED_AS_DUPLICATE,
+        clock=STOP,
         note=note or f"Already answered: {duplicate_of.title}",
         duplicate_of=duplicate_of,
         needs_triage=False,
@@ -314,8 +451,76 @@ def question_reject(*, question_id, actor, reason):
         to=Status.REJECTED,
         actor=actor,
         action=Action.REJECTED,
+        clock=STOP,
         note=reason,
         needs_triage=False,
     )
     _after_commit(jobs.send_question_rejected_email, question.pk)
     return question
+
+
+# --- The SLA sweep's claims. Each marks one question once, with a conditional UPDATE, so that two sweeps
+# running at once (or one running twice) act on a question exactly once.
+
+
+def sla_claim_reminder(*, question_id, now):
+    """Mark a running question as reminded; True only for the one caller that marked it."""
+    with transaction.atomic():
+        claimed = Question.objects.filter(
+            pk=question_id, sla_running=True, status=Status.ASSIGNED, reminder_sent_at__isnull=True, warn_at__lte=now
+        ).update(reminder_sent_at=now)
+        if claimed:
+            question = Question.objects.get(pk=question_id)
+            QuestionEvent.objects.create(
+                question=question,
+                expert=question.assignee,
+                action=Action.REMINDED,
+                from_status=question.status,
+                to_status=question.status,
+                note=f"Due {timezone.localtime(question.due_at):%a %d %b %H:%M}.",
+                created_at=now,
+            )
+    return bool(claimed)
+
+
+def sla_claim_breach(*, question_id, now):
+    """Mark a running question as breached; True only for the one caller that marked it."""
+    with transaction.atomic():
+        claimed = Question.objects.filter(
+            pk=question_id, sla_running=True, breach_alerted_at__isnull=True, due_at__lte=now
+        ).update(breach_alerted_at=now)
+        if claimed:
+            question = Question.objects.get(pk=question_id)
+            QuestionEvent.objects.create(
+                question=question,
+                expert=question.assignee,
+                action=Action.BREACHED,
+                from_status=question.status,
+                to_status=question.status,
+                note=f"Was due {timezone.localtime(question.due_at):%a %d %b %H:%M}.",
+                created_at=now,
+            )
+    return bool(claimed)
+
+
+# --- Readers rate answers.
+
+
+@transaction.atomic
+def answer_rate(*, question_id, user, stars, comment=""):
+    """Record (or change) one reader's rating of a published answer."""
+    question = Question.objects.select_related("page").get(pk=question_id)
+    if question.status != Status.PUBLISHED:
+        raise TransitionError("Only published answers can be rated.")
+    page = getattr(question, "page", None)
+    may_read = user.pk == question.asker_id or (
+        page is not None and page.live and access.can_read_published_in_full(user, page)
+    )
+    if not may_read:
+        raise TransitionError("You can rate answers you can read in full.")
+    if question.assignee_id == user.pk:
+        raise TransitionError("Experts cannot rate their own answers.")
+    rating, _ = AnswerRating.objects.update_or_create(
+        question=question, user=user, defaults={"stars": stars, "comment": comment.strip()}
+    )
+    return rating

@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from experts import sla
 from experts.models import ExpertProfile
 from qa_site.knowledge import services
-from qa_site.knowledge.models import Answer, Question
+from qa_site.knowledge.clock import deadlines
+from qa_site.knowledge.models import Answer, Question, SLASettings
 from tests.factories import UserFactory, ask, make_expert
 
 Status = Question.Status
@@ -30,6 +30,13 @@ def page_url(question):
 
 def with_expert(expert, title, *, network, topic, submitted_at, sla_hours, status=Status.ASSIGNED):
     """A question already routed to ``expert``, asked at ``submitted_at``, due by the business calendar."""
+    warn_at, due_at = deadlines(
+        submitted_at=submitted_at,
+        sla_hours=sla_hours,
+        paused_seconds=0,
+        warning_fraction=0.75,
+        calendar=SLASettings.load().calendar(),
+    )
     return Question.objects.create(
         title=title,
         details="Details of the question, long enough to read.",
@@ -40,7 +47,9 @@ def with_expert(expert, title, *, network, topic, submitted_at, sla_hours, statu
         sla_hours=sla_hours,
         submitted_at=submitted_at,
         assigned_at=submitted_at,
-        due_at=sla.due_at(submitted_at, sla_hours),
+        warn_at=warn_at,
+        due_at=due_at,
+        sla_running=status in (Status.SUBMITTED, Status.ASSIGNED),
     )
 
 
@@ -82,7 +91,7 @@ def routed(run_on_commit, alice, northshire, topic, erin):
 def test_dashboard_lists_only_the_experts_open_questions_by_due_time_with_sla_labels(client, erin, northshire, topic):
     now = timezone.now()
     long_ago = now - dt.timedelta(days=60)
-    calendar = sla.default_calendar()
+    calendar = SLASettings.load().calendar()
     worked = calendar.working_time_between(long_ago, now).total_seconds() / 3600
     # Nine tenths of its working hours used: past the 75 % warning, well short of the due time.
     at_risk_hours = math.ceil(worked / 0.9)

@@ -7,10 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from experts import routing, sla
+from experts import routing
 from experts.models import ExpertProfile
 from qa_site.knowledge import services
-from qa_site.knowledge.models import Question, QuestionEvent
+from qa_site.knowledge.models import Question, QuestionEvent, SLASettings
 from tests.factories import UserFactory, ask, make_expert
 
 Status = Question.Status
@@ -229,7 +229,7 @@ def test_route_question_assignment_sets_the_due_time_and_writes_the_event(
     question = ask(run_on_commit, alice, northshire, topic)
     assert question.status == Status.ASSIGNED
     assert question.needs_triage is False
-    assert question.due_at == sla.due_at(question.submitted_at, 48)
+    assert question.due_at == SLASettings.load().calendar().add_working_hours(question.submitted_at, 48)
     event = question.events.get(action=QuestionEvent.Action.ASSIGNED)
     assert (event.actor, event.from_status, event.to_status) == (None, Status.SUBMITTED, Status.ASSIGNED)
     assert event.note == (
@@ -242,7 +242,7 @@ def test_route_question_nobody_on_the_topic_sends_it_to_triage_with_the_reason(
 ):
     question = ask(run_on_commit, alice, northshire, other_topic)
     assert (question.status, question.needs_triage, question.assignee) == (Status.SUBMITTED, True, None)
-    assert question.due_at == sla.due_at(question.submitted_at, 48)
+    assert question.due_at == SLASettings.load().calendar().add_working_hours(question.submitted_at, 48)
     event = question.events.get(action=QuestionEvent.Action.TRIAGED)
     assert (event.from_status, event.to_status) == (Status.SUBMITTED, Status.SUBMITTED)
     assert event.note == "No expert covers Rural transport yet."

@@ -1,19 +1,21 @@
-"""The business calendar behind the SLA clock: working hours, weekends, bank holidays, clock changes."""
+"""SLA policy: states, the clock pausing and resuming through the lifecycle, and the sweep."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import holidays
 import pytest
-from hypothesis import example, given, settings
+from django.core import mail
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from experts import sla
-from experts.sla import BusinessCalendar
-from qa_site.knowledge.models import Question
+from qa_site.knowledge import services
+from qa_site.knowledge.clock import BusinessCalendar, deadlines
+from qa_site.knowledge.models import Question, SLASettings
+from tests.factories import ask, make_expert
 
 LONDON = ZoneInfo("Europe/London")
-UTC = dt.UTC
 CALENDAR = BusinessCalendar()
 
 
@@ -21,269 +23,181 @@ def london(*args):
     return dt.datetime(*args, tzinfo=LONDON)
 
 
-# --- Examples -----------------------------------------------------------------------------------------------------
-
-
-def test_add_working_hours_friday_afternoon_rolls_over_the_weekend():
-    # Friday 6 March 2026, 16:00: one hour on Friday, one on Monday.
-    assert CALENDAR.add_working_hours(london(2026, 3, 6, 16), 2) == london(2026, 3, 9, 10)
-
-
-def test_add_working_hours_inside_one_day_stays_on_that_day():
-    assert CALENDAR.add_working_hours(london(2026, 3, 10, 9, 30), 7.5) == london(2026, 3, 10, 17)
-
-
-def test_add_working_hours_question_asked_on_saturday_starts_counting_monday_morning():
-    saturday = london(2026, 3, 7, 11, 15)
-    assert CALENDAR.add_working_hours(saturday, 0) == london(2026, 3, 9, 9)
-    assert CALENDAR.add_working_hours(saturday, 1) == london(2026, 3, 9, 10)
-    assert CALENDAR.working_time_between(saturday, london(2026, 3, 9, 9)) == dt.timedelta(0)
-
-
-def test_add_working_hours_zero_hours_in_the_evening_gives_the_next_opening():
-    assert CALENDAR.add_working_hours(london(2026, 3, 10, 20), 0) == london(2026, 3, 11, 9)
-
-
-def test_add_working_hours_zero_hours_before_opening_gives_that_mornings_opening():
-    assert CALENDAR.add_working_hours(london(2026, 3, 10, 7, 45), 0) == london(2026, 3, 10, 9)
-
-
-def test_add_working_hours_zero_hours_inside_office_hours_is_the_start_itself():
-    start = london(2026, 3, 10, 14, 12, 5)
-    assert CALENDAR.add_working_hours(start, 0) == start
-
-
-def test_add_working_hours_zero_hours_at_closing_time_is_closing_time():
-    # Where a sum can end (Monday 09:00 + 8 hours), adding nothing more stays put.
-    assert CALENDAR.add_working_hours(london(2026, 3, 9, 9), 8) == london(2026, 3, 9, 17)
-    assert CALENDAR.add_working_hours(london(2026, 3, 9, 17), 0) == london(2026, 3, 9, 17)
-    assert CALENDAR.add_working_hours(london(2026, 3, 9, 17), 0.25) == london(2026, 3, 10, 9, 15)
-
-
-def test_add_working_hours_48_hours_is_six_working_days():
-    assert CALENDAR.add_working_hours(london(2026, 3, 9, 9), 48) == london(2026, 3, 16, 17)
-    assert CALENDAR.add_working_hours(london(2026, 3, 9, 12), 48) == london(2026, 3, 17, 12)
-    assert CALENDAR.working_time_between(london(2026, 3, 9, 12), london(2026, 3, 17, 12)) == dt.timedelta(hours=48)
-
-
-def test_holidays_library_has_the_2026_christmas_substitute_day():
-    """Christmas Day 2026 is a Friday and Boxing Day a Saturday, so Monday 28 December is the substitute."""
-    england = holidays.country_holidays("GB", subdiv="ENG", years=2026)
-    assert dt.date(2026, 12, 25).weekday() == 4
-    assert dt.date(2026, 12, 26).weekday() == 5
-    assert dt.date(2026, 12, 25) in england
-    assert dt.date(2026, 12, 26) in england
-    assert dt.date(2026, 12, 28) in england
-    assert "Boxing Day" in england[dt.date(2026, 12, 28)]
-    assert dt.date(2026, 12, 29) not in england
-
-
-def test_is_working_day_skips_england_and_wales_bank_holidays():
-    assert [CALENDAR.is_working_day(dt.date(2026, 12, day)) for day in range(24, 30)] == [
-        True,  # Thu 24
-        False,  # Fri 25, Christmas Day
-        False,  # Sat 26
-        False,  # Sun 27
-        False,  # Mon 28, Boxing Day (substitute)
-        True,  # Tue 29
-    ]
-
-
-def test_add_working_hours_skips_christmas_and_the_substitute_boxing_day():
-    assert CALENDAR.add_working_hours(london(2026, 12, 24, 16), 2) == london(2026, 12, 29, 10)
-    assert CALENDAR.working_time_between(london(2026, 12, 24, 9), london(2026, 12, 29, 17)) == dt.timedelta(hours=16)
-
-
-def test_add_working_hours_skips_good_friday_and_easter_monday():
-    # Good Friday 3 April and Easter Monday 6 April 2026.
-    assert CALENDAR.add_working_hours(london(2026, 4, 2, 16), 2) == london(2026, 4, 7, 10)
-
-
-def test_add_working_hours_skips_new_years_day():
-    # Thursday 31 December 2026, then Friday 1 January 2027 (bank holiday), then the weekend.
-    assert CALENDAR.add_working_hours(london(2026, 12, 31, 16), 2) == london(2027, 1, 4, 10)
-
-
-def test_extra_closed_days_are_skipped():
-    calendar = BusinessCalendar(extra_closed_days=frozenset({dt.date(2026, 3, 9)}))
-    assert calendar.add_working_hours(london(2026, 3, 6, 16), 2) == london(2026, 3, 10, 10)
-
-
-def test_spring_clock_change_keeps_office_hours_at_nine_local():
-    # Clocks go forward at 01:00 UTC on Sunday 29 March 2026.
-    friday_open = CALENDAR.add_working_hours(london(2026, 3, 27, 6), 0)
-    monday_open = CALENDAR.add_working_hours(london(2026, 3, 28, 12), 0)
-    assert friday_open == london(2026, 3, 27, 9)
-    assert friday_open.astimezone(UTC) == dt.datetime(2026, 3, 27, 9, tzinfo=UTC)
-    assert monday_open == london(2026, 3, 30, 9)
-    assert monday_open.astimezone(UTC) == dt.datetime(2026, 3, 30, 8, tzinfo=UTC)
-    assert (monday_open.hour, monday_open.utcoffset()) == (9, dt.timedelta(hours=1))
-
-
-def test_spring_clock_change_friday_to_monday_counts_real_working_hours():
-    due = CALENDAR.add_working_hours(london(2026, 3, 27, 16), 2)
-    assert due == london(2026, 3, 30, 10)
-    assert due.astimezone(UTC) == dt.datetime(2026, 3, 30, 9, tzinfo=UTC)
-    assert CALENDAR.working_time_between(london(2026, 3, 27, 9), london(2026, 3, 30, 17)) == dt.timedelta(hours=16)
-
-
-def test_autumn_clock_change_keeps_office_hours_at_nine_local():
-    # Clocks go back at 01:00 UTC on Sunday 25 October 2026.
-    friday_open = CALENDAR.add_working_hours(london(2026, 10, 23, 6), 0)
-    monday_open = CALENDAR.add_working_hours(london(2026, 10, 24, 12), 0)
-    assert friday_open.astimezone(UTC) == dt.datetime(2026, 10, 23, 8, tzinfo=UTC)
-    assert monday_open == london(2026, 10, 26, 9)
-    assert monday_open.astimezone(UTC) == dt.datetime(2026, 10, 26, 9, tzinfo=UTC)
-    assert (monday_open.hour, monday_open.utcoffset()) == (9, dt.timedelta(0))
-
-
-def test_autumn_clock_change_friday_to_monday_counts_real_working_hours():
-    due = CALENDAR.add_working_hours(london(2026, 10, 23, 16), 2)
-    assert due == london(2026, 10, 26, 10)
-    assert due.astimezone(UTC) == dt.datetime(2026, 10, 26, 10, tzinfo=UTC)
-    assert CALENDAR.working_time_between(london(2026, 10, 23, 9), london(2026, 10, 26, 17)) == dt.timedelta(hours=16)
-
-
-def test_add_working_hours_accepts_any_timezone_and_answers_in_london_time():
-    # 15:00 UTC on Friday 19 June 2026 is 16:00 BST.
-    due = CALENDAR.add_working_hours(dt.datetime(2026, 6, 19, 15, tzinfo=UTC), 2)
-    assert due == london(2026, 6, 22, 10)
-    assert due.tzinfo == LONDON
-
-
-def test_add_working_hours_naive_start_raises_value_error():
-    with pytest.raises(ValueError, match="timezone-aware"):
-        CALENDAR.add_working_hours(dt.datetime(2026, 3, 9, 9), 2)
-
-
-def test_add_working_hours_negative_hours_raise_value_error():
-    with pytest.raises(ValueError, match="must not be negative"):
-        CALENDAR.add_working_hours(london(2026, 3, 9, 9), -1)
-
-
-@pytest.mark.parametrize("closes", [dt.time(8, 0), dt.time(9, 0)])
-def test_business_calendar_closing_not_after_opening_raises_value_error(closes):
-    with pytest.raises(ValueError, match="close after they open"):
-        BusinessCalendar(opens=dt.time(9, 0), closes=closes)
-
-
-def test_business_calendar_without_weekdays_raises_value_error():
-    with pytest.raises(ValueError, match="at least one working weekday"):
-        BusinessCalendar(weekdays=frozenset())
-
-
-def test_working_time_between_is_zero_when_end_is_not_after_start():
-    start = london(2026, 3, 10, 12)
-    assert CALENDAR.working_time_between(start, start) == dt.timedelta(0)
-    assert CALENDAR.working_time_between(start, start - dt.timedelta(hours=2)) == dt.timedelta(0)
-
-
-def test_due_at_uses_the_default_london_calendar():
-    assert sla.due_at(london(2026, 3, 6, 16), 48) == london(2026, 3, 16, 16)
-
-
-# --- Properties ---------------------------------------------------------------------------------------------------
-
-starts = st.datetimes(
-    min_value=dt.datetime(2024, 1, 1),
-    max_value=dt.datetime(2030, 12, 31, 23, 59, 59),
-    timezones=st.sampled_from([LONDON, UTC, ZoneInfo("America/New_York"), ZoneInfo("Asia/Tokyo")]),
-)
-# Whole seconds up to 400 working hours (ten weeks), as the float hours callers pass.
-hours = st.integers(min_value=0, max_value=400 * 3600).map(lambda seconds: seconds / 3600)
-# Quarter hours are exact in binary floating point, so h1 + h2 loses nothing.
-quarter_hours = st.integers(min_value=0, max_value=400 * 4).map(lambda quarters: quarters / 4)
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
-
-
-@PROPERTY_SETTINGS
-@given(start=starts, h=hours)
-def test_add_working_hours_is_never_before_the_start(start, h):
-    assert CALENDAR.add_working_hours(start, h).astimezone(UTC) >= start.astimezone(UTC)
-
-
-@PROPERTY_SETTINGS
-@given(start=starts, h=hours)
-@example(start=london(2026, 3, 27, 16), h=2.0)
-@example(start=london(2026, 10, 23, 16), h=2.0)
-@example(start=london(2026, 12, 24, 16, 59, 59), h=40.0)
-def test_add_working_hours_then_working_time_between_gives_the_hours_back(start, h):
-    end = CALENDAR.add_working_hours(start, h)
-    elapsed = CALENDAR.working_time_between(start, end)
-    assert elapsed == dt.timedelta(hours=h)
-    assert round(elapsed.total_seconds()) == round(h * 3600)
-
-
-@PROPERTY_SETTINGS
-@given(start=starts, h1=hours, h2=hours)
-def test_add_working_hours_is_monotonic_in_hours(start, h1, h2):
-    low, high = sorted([h1, h2])
-    assert CALENDAR.add_working_hours(start, low).astimezone(UTC) <= CALENDAR.add_working_hours(start, high).astimezone(
-        UTC
+def make_question(submitted_at, sla_hours=8, fraction=0.75, running=True):
+    warn, due = deadlines(
+        submitted_at=submitted_at, sla_hours=sla_hours, paused_seconds=0, warning_fraction=fraction, calendar=CALENDAR
     )
-
-
-@PROPERTY_SETTINGS
-@given(start=starts, h1=quarter_hours, h2=quarter_hours)
-@example(start=london(2026, 3, 9, 9), h1=8.0, h2=0.0)  # the first leg ends exactly at closing time
-@example(start=london(2026, 3, 6, 12), h1=5.0, h2=3.0)
-def test_add_working_hours_in_two_steps_equals_adding_the_sum(start, h1, h2):
-    in_two_steps = CALENDAR.add_working_hours(CALENDAR.add_working_hours(start, h1), h2)
-    at_once = CALENDAR.add_working_hours(start, h1 + h2)
-    assert in_two_steps.astimezone(UTC) == at_once.astimezone(UTC)
-
-
-@PROPERTY_SETTINGS
-@given(start=starts, h=hours.filter(lambda h: h > 0))
-def test_add_working_hours_lands_inside_office_hours_on_a_working_day(start, h):
-    local = CALENDAR.add_working_hours(start, h).astimezone(LONDON)
-    assert CALENDAR.is_working_day(local.date())
-    assert dt.time(9, 0) < local.time() <= dt.time(17, 0)
+    return Question(submitted_at=submitted_at, sla_hours=sla_hours, warn_at=warn, due_at=due, sla_running=running)
 
 
 # --- state() ------------------------------------------------------------------------------------------------------
 
 
-def make_question(submitted_at, sla_hours=8):
-    return Question(
-        submitted_at=submitted_at, sla_hours=sla_hours, due_at=CALENDAR.add_working_hours(submitted_at, sla_hours)
-    )
-
-
-def test_state_is_on_track_with_under_three_quarters_of_the_time_used():
-    question = make_question(london(2026, 3, 9, 9))
-    assert sla.state(question, now=london(2026, 3, 9, 9), calendar=CALENDAR) == sla.ON_TRACK
-    assert sla.state(question, now=london(2026, 3, 9, 14, 59, 59), calendar=CALENDAR) == sla.ON_TRACK
-
-
-def test_state_is_at_risk_from_three_quarters_of_the_working_hours_used():
-    question = make_question(london(2026, 3, 9, 9))  # 8 working hours: due Monday 17:00
-    assert sla.state(question, now=london(2026, 3, 9, 15), calendar=CALENDAR) == sla.AT_RISK
-    assert sla.state(question, now=london(2026, 3, 9, 16, 59, 59), calendar=CALENDAR) == sla.AT_RISK
+def test_state_is_on_track_until_three_quarters_of_the_working_hours_are_used():
+    question = make_question(london(2026, 3, 9, 9))  # 8 working hours: warn 15:00, due 17:00
+    assert sla.state(question, now=london(2026, 3, 9, 14, 59, 59)) == sla.ON_TRACK
+    assert sla.state(question, now=london(2026, 3, 9, 15)) == sla.AT_RISK
+    assert sla.state(question, now=london(2026, 3, 9, 17)) == sla.BREACHED
 
 
 def test_state_counts_only_working_hours_towards_the_warning():
-    question = make_question(london(2026, 3, 6, 14))  # Friday 14:00, 8 hours: due Monday 14:00
-    assert question.due_at == london(2026, 3, 9, 14)
-    # Three working hours on Friday; the whole weekend adds nothing.
-    assert sla.state(question, now=london(2026, 3, 8, 23), calendar=CALENDAR) == sla.ON_TRACK
-    assert sla.state(question, now=london(2026, 3, 9, 11, 59), calendar=CALENDAR) == sla.ON_TRACK
-    assert sla.state(question, now=london(2026, 3, 9, 12), calendar=CALENDAR) == sla.AT_RISK
+    question = make_question(london(2026, 3, 6, 14))  # Friday 14:00, 8 hours: warn Monday 12:00, due 14:00
+    assert sla.state(question, now=london(2026, 3, 8, 23)) == sla.ON_TRACK
+    assert sla.state(question, now=london(2026, 3, 9, 12)) == sla.AT_RISK
 
 
-def test_state_is_breached_at_and_after_the_due_time():
-    question = make_question(london(2026, 3, 9, 9))
-    assert sla.state(question, now=london(2026, 3, 9, 17), calendar=CALENDAR) == sla.BREACHED
-    assert sla.state(question, now=london(2026, 3, 10, 9, 30), calendar=CALENDAR) == sla.BREACHED
+def test_state_honours_the_warning_fraction():
+    question = make_question(london(2026, 3, 9, 9), fraction=0.5)
+    assert sla.state(question, now=london(2026, 3, 9, 12, 59)) == sla.ON_TRACK
+    assert sla.state(question, now=london(2026, 3, 9, 13)) == sla.AT_RISK
 
 
-def test_state_honours_a_custom_warning_fraction():
-    question = make_question(london(2026, 3, 9, 9))
-    assert sla.state(question, now=london(2026, 3, 9, 13), calendar=CALENDAR, warning_fraction=0.5) == sla.AT_RISK
-    assert sla.state(question, now=london(2026, 3, 9, 12, 59), calendar=CALENDAR, warning_fraction=0.5) == sla.ON_TRACK
+def test_a_stopped_clock_is_paused_whatever_the_time():
+    question = make_question(london(2026, 3, 9, 9), running=False)
+    assert sla.state(question, now=london(2026, 3, 20, 9)) == sla.PAUSED
+    assert sla.STATE_LABELS[sla.PAUSED] == "Waiting for the adviser"
 
 
-def test_state_uses_the_default_calendar_and_fraction_from_settings():
-    question = make_question(london(2026, 3, 9, 9))
-    assert sla.state(question, now=london(2026, 3, 9, 15)) == sla.AT_RISK
-    assert sla.STATE_LABELS == {sla.ON_TRACK: "On track", sla.AT_RISK: "At risk", sla.BREACHED: "Breached"}
+# --- the clock through the lifecycle -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def assigned(run_on_commit, alice, northshire, topic, erin):
+    question = ask(run_on_commit, alice, northshire, topic)
+    assert question.status == Question.Status.ASSIGNED
+    return question
+
+
+def test_asking_sets_the_warning_and_due_moments_from_the_plan(assigned):
+    calendar = SLASettings.load().calendar()
+    assert assigned.due_at == calendar.add_working_hours(assigned.submitted_at, 48)
+    assert assigned.warn_at == calendar.add_working_hours(assigned.submitted_at, 36)
+    assert assigned.sla_running
+
+
+def _shift(question, **moments):
+    Question.objects.filter(pk=question.pk).update(**moments)
+    question.refresh_from_db()
+
+
+def test_clarification_pauses_the_clock_and_the_reply_pushes_the_deadlines_back_by_the_pause(
+    assigned, alice, erin, monkeypatch
+):
+    # Asked Monday 09:00; the expert asks for detail Monday 10:00; the adviser replies Tuesday 11:00:
+    # the clock stood still for 7 + 2 = 9 working hours.
+    calendar = SLASettings.load().calendar()
+    asked = london(2026, 3, 9, 9)
+    warn, due = deadlines(submitted_at=asked, sla_hours=48, paused_seconds=0, warning_fraction=0.75, calendar=calendar)
+    _shift(assigned, submitted_at=asked, warn_at=warn, due_at=due)
+    monkeypatch.setattr(timezone, "now", lambda: london(2026, 3, 9, 10))
+    question = services.question_request_clarification(question_id=assigned.pk, expert=erin, message="Income?")
+    assert (question.sla_running, question.paused_at) == (False, london(2026, 3, 9, 10))
+    monkeypatch.setattr(timezone, "now", lambda: london(2026, 3, 10, 11))
+    question = services.question_clarify(question_id=assigned.pk, actor=alice, reply="About £40k.")
+    assert question.sla_running
+    assert question.paused_at is None
+    assert question.paused_seconds == 9 * 3600
+    assert question.due_at == calendar.add_working_hours(due, 9)
+    assert question.warn_at == calendar.add_working_hours(warn, 9)
+
+
+def test_answering_records_working_hours_less_pauses_and_whether_the_promise_was_met(assigned, erin, monkeypatch):
+    asked = london(2026, 3, 9, 9)
+    _shift(assigned, submitted_at=asked, paused_seconds=3600)
+    monkeypatch.setattr(timezone, "now", lambda: london(2026, 3, 10, 13))  # 8 + 4 working hours later
+    question = services.answer_submit(question_id=assigned.pk, expert=erin, body="A full answer. " * 10)
+    assert question.working_hours_to_answer == 11  # 12 less the 1 hour paused
+    assert question.sla_met is True
+    assert question.sla_running is False, "review time does not count against the expert"
+
+
+def test_a_late_answer_is_recorded_as_missed(assigned, erin, monkeypatch):
+    _shift(assigned, submitted_at=london(2026, 3, 2, 9))
+    monkeypatch.setattr(timezone, "now", lambda: london(2026, 3, 13, 9))  # 9 working days later: 72 hours
+    question = services.answer_submit(question_id=assigned.pk, expert=erin, body="A full answer. " * 10)
+    assert (question.working_hours_to_answer, question.sla_met) == (72, False)
+
+
+def test_returning_an_answer_restarts_the_clock_without_counting_the_review(assigned, erin, colin, monkeypatch):
+    asked = london(2026, 3, 9, 9)
+    calendar = SLASettings.load().calendar()
+    _shift(assigned, submitted_at=asked, due_at=calendar.add_working_hours(asked, 48))
+    monkeypatch.setattr(timezone, "now", lambda: london(2026, 3, 9, 12))
+    services.answer_submit(question_id=assigned.pk, expert=erin, body="A first answer. " * 10)
+    monkeypatch.setattr(timezone, "now", lambda: london(2026, 3, 10, 12))  # a working day in review
+    question = services.answer_return(question_id=assigned.pk, actor=colin, comment="Cite the Act.")
+    assert question.sla_running
+    assert question.sla_met is None
+    assert question.paused_seconds == 8 * 3600
+    assert question.due_at == calendar.add_working_hours(asked, 56)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pause_start=st.integers(min_value=0, max_value=200),
+    pause_length=st.integers(min_value=0, max_value=300),
+)
+def test_a_pause_moves_the_due_time_by_exactly_its_working_length(pause_start, pause_length):
+    # For any pause (in hours after asking, of any wall-clock length), the due moment moves by exactly
+    # the working time inside the pause.
+    asked = london(2026, 3, 20, 15, 30)  # a Friday afternoon, spanning weekends, Easter and the clock change
+    start = asked + dt.timedelta(hours=pause_start)
+    end = start + dt.timedelta(hours=pause_length)
+    paused = int(CALENDAR.working_time_between(start, end).total_seconds())
+    _, due = deadlines(submitted_at=asked, sla_hours=24, paused_seconds=0, warning_fraction=0.75, calendar=CALENDAR)
+    _, moved = deadlines(
+        submitted_at=asked, sla_hours=24, paused_seconds=paused, warning_fraction=0.75, calendar=CALENDAR
+    )
+    assert CALENDAR.working_time_between(due, moved).total_seconds() == paused
+    assert moved >= due
+
+
+# --- the sweep -----------------------------------------------------------------------------------------------------
+
+
+def test_sweep_reminds_the_expert_once_when_a_question_is_at_risk(assigned, erin, run_on_commit):
+    now = assigned.warn_at + dt.timedelta(minutes=1)
+    mail.outbox.clear()
+    with run_on_commit():
+        assert sla.sweep(now=now) == {"reminded": 1, "breached": 0, "rerouted": 0}
+    assert [m.to for m in mail.outbox] == [[erin.email]]
+    assert mail.outbox[0].subject.startswith("Reminder: due")
+    with run_on_commit():
+        assert sla.sweep(now=now + dt.timedelta(minutes=5)) == {"reminded": 0, "breached": 0, "rerouted": 0}
+    assert len(mail.outbox) == 1
+    assert assigned.events.filter(action="reminded").count() == 1
+
+
+def test_sweep_does_not_remind_before_the_warning_moment(assigned):
+    assert sla.sweep(now=assigned.warn_at - dt.timedelta(seconds=1))["reminded"] == 0
+
+
+def test_sweep_alerts_coordinators_of_a_breach_once(assigned, colin, run_on_commit):
+    now = assigned.due_at + dt.timedelta(minutes=1)
+    mail.outbox.clear()
+    with run_on_commit():
+        done = sla.sweep(now=now)
+    assert done["breached"] == 1
+    alerts = [m for m in mail.outbox if m.subject.startswith("SLA breached")]
+    assert [m.to for m in alerts] == [[colin.email]]
+    assert not [m for m in mail.outbox if m.subject.startswith("Reminder")], "past due: no 'running short' e-mail"
+    assert sla.sweep(now=now)["breached"] == 0
+    assert assigned.events.filter(action="breached").count() == 1
+
+
+def test_sweep_leaves_paused_questions_alone(assigned, erin):
+    services.question_request_clarification(question_id=assigned.pk, expert=erin, message="Which year?")
+    assert sla.sweep(now=assigned.due_at + dt.timedelta(days=3)) == {"reminded": 0, "breached": 0, "rerouted": 0}
+
+
+def test_breached_question_is_rerouted_when_coordinators_chose_that(assigned, topic, erin, run_on_commit):
+    other = make_expert(topics=[topic]).user
+    policy = SLASettings.load()
+    policy.reroute_on_breach = True
+    policy.save()
+    with run_on_commit():
+        done = sla.sweep(now=assigned.due_at + dt.timedelta(minutes=1))
+    assert done == {"reminded": 0, "breached": 1, "rerouted": 1}
+    assigned.refresh_from_db()
+    assert assigned.assignee == other
+    assert assigned.events.filter(action="released", expert=erin).exists()

@@ -17,11 +17,12 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from tqdm import tqdm
 
-from experts import routing, sla
+from experts import routing
 from experts.models import ExpertProfile
 from qa_site.demo import people
 from qa_site.knowledge import services
-from qa_site.knowledge.models import Answer, Question, QuestionEvent, QuestionPage, TopicPage
+from qa_site.knowledge.clock import deadlines
+from qa_site.knowledge.models import Answer, Question, QuestionEvent, QuestionPage, SLASettings, TopicPage
 from qa_site.knowledge.setup import COORDINATORS, ensure_coordinators_group, ensure_site_tree
 from subscriptions.models import Membership, Network, Plan, Subscription
 
@@ -65,6 +66,8 @@ class Command(BaseCommand):
     # --- the whole load -------------------------------------------------------------------------
 
     def load(self):
+        self.policy = SLASettings.load()
+        self.calendar = self.policy.calendar()
         topics_content = people.load_topics()
         steps = tqdm(total=6 + len(topics_content), desc="Demo data", unit="step", disable=None)
         home, topic_index = ensure_site_tree()
@@ -194,9 +197,18 @@ class Command(BaseCommand):
 
     # --- the published knowledge base, with its real history -------------------------------------
 
+    def deadlines(self, submitted, sla_hours, paused_seconds=0):
+        return deadlines(
+            submitted_at=submitted,
+            sla_hours=sla_hours,
+            paused_seconds=paused_seconds,
+            warning_fraction=self.policy.warning_fraction,
+            calendar=self.calendar,
+        )
+
     def working_moment(self, days_ago):
         """A weekday office-hours moment about ``days_ago`` days before now."""
-        calendar = sla.default_calendar()
+        calendar = self.calendar
         moment = (self.now - dt.timedelta(days=days_ago)).astimezone(calendar.tz)
         moment = moment.replace(hour=self.rng.randint(9, 16), minute=self.rng.choice([5, 20, 35, 50]))
         return calendar.add_working_hours(moment, 0)
@@ -210,10 +222,10 @@ class Command(BaseCommand):
             plan = asker.network.subscriptions.first().plan
             submitted = self.working_moment(self.rng.randint(20, 540))
             assigned = submitted + dt.timedelta(minutes=self.rng.randint(1, 4))
-            due = sla.due_at(submitted, plan.sla_hours)
+            warn, due = self.deadlines(submitted, plan.sla_hours)
             late = self.rng.random() < 0.1
             fraction = self.rng.uniform(1.05, 1.4) if late else self.rng.uniform(0.2, 0.95)
-            answered_at = sla.default_calendar().add_working_hours(submitted, plan.sla_hours * fraction)
+            answered_at = self.calendar.add_working_hours(submitted, plan.sla_hours * fraction)
             published = answered_at + dt.timedelta(hours=self.rng.randint(1, 20))
             visibility = item["visibility"]
             question = Question.objects.create(
@@ -229,8 +241,14 @@ class Command(BaseCommand):
                 submitted_at=submitted,
                 assigned_at=assigned,
                 due_at=due,
+                warn_at=warn,
                 answered_at=answered_at,
                 published_at=published,
+                accepted_at=assigned + dt.timedelta(minutes=self.rng.randint(5, 90)),
+                sla_running=False,
+                paused_at=answered_at,
+                sla_met=not late,
+                working_hours_to_answer=round(Decimal(plan.sla_hours * fraction), 2),
             )
             Answer.objects.create(question=question, author=expert, body=item["answer"], submitted_at=answered_at)
             QuestionEvent.objects.bulk_create(
@@ -303,7 +321,7 @@ class Command(BaseCommand):
 
         Asking and routing keep their minutes apart; anything after them is spread over the time since.
         """
-        calendar = sla.default_calendar()
+        calendar = self.calendar
         submitted = self.now
         # Step back one working hour at a time: exact, and cheap for a few dozen hours.
         for _ in range(int(working_hours_ago)):
@@ -311,19 +329,35 @@ class Command(BaseCommand):
             while calendar.working_time_between(submitted, submitted + dt.timedelta(hours=1)) == dt.timedelta(0):
                 submitted -= dt.timedelta(hours=1)
         delta = question.submitted_at - submitted
-        Question.objects.filter(pk=question.pk).update(
-            submitted_at=submitted,
-            due_at=sla.due_at(submitted, question.sla_hours),
-            assigned_at=question.assigned_at - delta if question.assigned_at else None,
-        )
         events = list(question.events.order_by("created_at", "pk"))
         early, later = events[:2], events[2:]
         for event in early:
             QuestionEvent.objects.filter(pk=event.pk).update(created_at=event.created_at - delta)
         span = (self.now - submitted) * 0.8
+        moments = {}
         for i, event in enumerate(later, start=1):
-            moment = submitted + span * i / (len(later) + 1)
-            QuestionEvent.objects.filter(pk=event.pk).update(created_at=moment)
+            moments[event.action] = submitted + span * i / (len(later) + 1)
+            QuestionEvent.objects.filter(pk=event.pk).update(created_at=moments[event.action])
+        # Keep the SLA clock consistent with the new history: it stopped at the last pause, if any.
+        warn, due = self.deadlines(submitted, question.sla_hours)
+        changes = {
+            "submitted_at": submitted,
+            "warn_at": warn,
+            "due_at": due,
+            "assigned_at": question.assigned_at - delta if question.assigned_at else None,
+        }
+        if question.status == Status.AWAITING_CLARIFICATION:
+            changes["paused_at"] = moments.get(Action.CLARIFICATION_REQUESTED)
+        elif question.status == Status.ANSWERED:
+            answered_at = moments.get(Action.ANSWERED, self.now)
+            hours = calendar.working_time_between(submitted, answered_at).total_seconds() / 3600
+            changes.update(
+                paused_at=answered_at,
+                answered_at=answered_at,
+                working_hours_to_answer=round(Decimal(hours), 2),
+                sla_met=hours <= question.sla_hours,
+            )
+        Question.objects.filter(pk=question.pk).update(**changes)
 
     def create_open_questions(self, topics, topics_content, in_review, advisers):
         plan = list(OPEN_PLAN)

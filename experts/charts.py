@@ -1,0 +1,76 @@
+"""Charts for the pages that summarise numbers, drawn server-side as SVG with pygal.
+
+Inline SVG, no JavaScript, no requests to anyone else's server; every chart sits beside a table with the
+same numbers (and a CSV of them), so nothing is only in the picture.
+"""
+
+import re
+
+import pygal
+from django.utils.safestring import mark_safe
+from pygal.style import Style
+
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#1f2a26",
+    foreground_strong="#1f2a26",
+    foreground_subtle="#5b6661",
+    colors=("#1d6b57", "#b7791f", "#4b3a83", "#b3261e", "#21457d"),
+    font_family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
+    label_font_size=12,
+    major_label_font_size=12,
+    legend_font_size=12,
+    title_font_size=15,
+    value_font_size=11,
+)
+
+
+def _config(chart_class, *, title, labels, percent, height, **extra):
+    chart = chart_class(
+        style=STYLE,
+        height=height,
+        width=800,
+        explicit_size=False,
+        js=[],
+        disable_xml_declaration=True,
+        show_legend=True,
+        legend_at_bottom=True,
+        print_values=False,
+        x_label_rotation=30 if len(labels) > 8 else 0,
+        truncate_label=-1,
+        truncate_legend=-1,
+        title=title,
+        **extra,
+    )
+    chart.x_labels = labels
+    if percent:
+        chart.range = (0, 100)
+        chart.value_formatter = lambda v: f"{v:.0f}%" if v is not None else "–"
+    return chart
+
+
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+
+
+def _svg(chart):
+    # pygal inlines a config <script> for its tooltips library, which is never loaded here (js=[]).
+    return mark_safe(_SCRIPT.sub("", chart.render(is_unicode=True)))
+
+
+def bar(*, title, labels, series, percent=False, height=320):
+    """A bar chart as inline SVG. ``series``: {name: [values aligned with labels]}."""
+    chart = _config(pygal.Bar, title=title, labels=labels, percent=percent, height=height)
+    for name, values in series.items():
+        chart.add(name, list(values))
+    return _svg(chart)
+
+
+def line(*, title, labels, series, percent=False, height=320, secondary=None):
+    """A line chart as inline SVG; ``secondary`` series use the right-hand axis (e.g. counts beside a %)."""
+    chart = _config(pygal.Line, title=title, labels=labels, percent=percent, height=height, dots_size=3)
+    for name, values in series.items():
+        chart.add(name, list(values))
+    for name, values in (secondary or {}).items():
+        chart.add(name, list(values), secondary=True)
+    return _svg(chart)

@@ -1,0 +1,33 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+from django.utils import timezone
+
+from experts import sla
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the SLA sweep: remind experts of questions at risk, alert coordinators of breaches. "
+        "With --every N, keep running it every N seconds (what `make run` does without Redis; with "
+        "REDIS_URL, rq's cron runs it instead: manage.py rqcron experts.cron)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--every", type=int, default=0, metavar="SECONDS", help="Repeat every N seconds.")
+
+    def handle(self, *args, every=0, **options):
+        if every < 0:
+            raise CommandError("--every must be a positive number of seconds.")
+        while True:
+            done = sla.sweep()
+            stamp = timezone.localtime().strftime("%H:%M:%S")
+            self.stdout.write(
+                f"{stamp} SLA sweep: {done['reminded']} reminded, {done['breached']} breached, "
+                f"{done['rerouted']} re-routed"
+            )
+            if not every:
+                return
+            close_old_connections()
+            time.sleep(every)

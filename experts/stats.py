@@ -1,0 +1,100 @@
+"""How experts and the service perform against the promise: scorecards and compliance reports.
+
+Compliance counts answered questions (those with ``sla_met`` recorded when the expert submitted the
+answer): met if the working hours to answer, less every pause, were within the plan's promise.
+Medians are computed in Python from the rows of one query per report.
+"""
+
+import statistics
+from zoneinfo import ZoneInfo
+
+from django.db.models import Avg, Count, Q
+from django.db.models.functions import TruncMonth, TruncWeek
+
+from qa_site.knowledge.models import AnswerRating, Question, QuestionEvent
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def answered():
+    """Questions whose answer was submitted and timed (whatever happened after: review, publication)."""
+    return Question.objects.filter(sla_met__isnull=False, answered_at__isnull=False)
+
+
+def _median(values):
+    return round(statistics.median(values), 1) if values else None
+
+
+def _percent(part, whole):
+    return round(100 * part / whole, 1) if whole else None
+
+
+def summarise(rows):
+    """rows: iterable of (key, met, hours) → [{key, answered, met, met_percent, median_hours}] in key order."""
+    groups = {}
+    for key, met, hours in rows:
+        group = groups.setdefault(key, {"met": 0, "hours": []})
+        group["met"] += bool(met)
+        group["hours"].append(float(hours))
+    return [
+        {
+            "key": key,
+            "answered": len(g["hours"]),
+            "met": g["met"],
+            "met_percent": _percent(g["met"], len(g["hours"])),
+            "median_hours": _median(g["hours"]),
+        }
+        for key, g in sorted(groups.items(), key=lambda item: (item[0] is None, item[0]))
+    ]
+
+
+def scorecard(*, expert_user):
+    """The expert's record: answers, SLA met %, median working hours, ratings, returns from review."""
+    timed = list(answered().filter(assignee=expert_user).values_list("sla_met", "working_hours_to_answer"))
+    ratings = AnswerRating.objects.filter(question__assignee=expert_user).aggregate(
+        average=Avg("stars"), count=Count("pk")
+    )
+    returned = QuestionEvent.objects.filter(action=QuestionEvent.Action.RETURNED, question__assignee=expert_user)
+    published = Question.objects.filter(assignee=expert_user, status=Question.Status.PUBLISHED).count()
+    met = sum(1 for m, _ in timed if m)
+    return {
+        "answered": len(timed),
+        "published": published,
+        "met_percent": _percent(met, len(timed)),
+        "median_hours": _median([float(h) for _, h in timed]),
+        "rating_average": round(ratings["average"], 1) if ratings["average"] else None,
+        "rating_count": ratings["count"],
+        "returned": returned.count(),
+    }
+
+
+def by_month(queryset, months=12):
+    """Compliance per London month of answering, oldest first, for the last ``months`` months with answers."""
+    rows = queryset.annotate(period=TruncMonth("answered_at", tzinfo=LONDON)).values_list(
+        "period", "sla_met", "working_hours_to_answer"
+    )
+    return summarise(rows)[-months:]
+
+
+def by_week(queryset, weeks=26):
+    rows = queryset.annotate(period=TruncWeek("answered_at", tzinfo=LONDON)).values_list(
+        "period", "sla_met", "working_hours_to_answer"
+    )
+    return summarise(rows)[-weeks:]
+
+
+def by_field(queryset, field, label_field):
+    """Compliance grouped by a related object (expert, topic, network), labelled by ``label_field``."""
+    rows = queryset.values_list(label_field, "sla_met", "working_hours_to_answer")
+    return summarise(rows)
+
+
+def open_state_counts(now):
+    """How the open questions stand now: {on_track, at_risk, breached, paused}."""
+    running = Question.objects.filter(status__in=Question.OPEN_STATUSES + Question.WITH_EXPERT_STATUSES)
+    return running.aggregate(
+        breached=Count("pk", filter=Q(sla_running=True, due_at__lte=now)),
+        at_risk=Count("pk", filter=Q(sla_running=True, warn_at__lte=now, due_at__gt=now)),
+        on_track=Count("pk", filter=Q(sla_running=True, warn_at__gt=now)),
+        paused=Count("pk", filter=Q(sla_running=False)),
+    )
