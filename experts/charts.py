@@ -4,6 +4,7 @@ Inline SVG, no JavaScript, no requests to anyone else's server; every chart sits
 same numbers (and a CSV of them), so nothing is only in the picture.
 """
 
+import math
 import re
 
 import pygal
@@ -45,8 +46,9 @@ def _config(chart_class, *, title, labels, percent, height, **extra):
     )
     chart.x_labels = labels
     if percent:
+        # The axis title says "%": a value formatter would also turn a secondary axis of counts into percents.
         chart.range = (0, 100)
-        chart.value_formatter = lambda v: f"{v:.0f}%" if v is not None else "–"
+        chart.y_title = "%"
     return chart
 
 
@@ -66,11 +68,31 @@ def bar(*, title, labels, series, percent=False, height=320):
     return _svg(chart)
 
 
+class _LineWithCounts(pygal.Line):
+    """pygal labels the right-hand axis with the left-hand formatter, at fractional steps: counts beside a % read
+    "2%", "2%", "3%". Here the right-hand axis counts whole numbers from 0, in whole steps, on the left's grid."""
+
+    def _compute_secondary(self):
+        if not (self.secondary_series and self._y_labels):
+            return super()._compute_secondary()
+        positions = [position for _, position in self._y_labels]
+        intervals = len(positions) - 1 or 1
+        step = max(math.ceil(max(self._secondary_max or 0, 0) / intervals), 1)
+        self._y_2nd_labels = [(f"{step * i:,}", position) for i, position in enumerate(positions)]
+        self._scale = abs(positions[-1] - positions[0]) / (step * intervals)
+        self._scale_diff = positions[0]
+        self._scale_min_2nd = 0
+
+
+def _count(value):
+    return "–" if value is None else f"{value:,.0f}"
+
+
 def line(*, title, labels, series, percent=False, height=320, secondary=None):
-    """A line chart as inline SVG; ``secondary`` series use the right-hand axis (e.g. counts beside a %)."""
-    chart = _config(pygal.Line, title=title, labels=labels, percent=percent, height=height, dots_size=3)
+    """A line chart as inline SVG; ``secondary`` series (counts, 0 or more) use the right-hand axis, e.g. beside a %."""
+    chart = _config(_LineWithCounts, title=title, labels=labels, percent=percent, height=height, dots_size=3)
     for name, values in series.items():
         chart.add(name, list(values))
     for name, values in (secondary or {}).items():
-        chart.add(name, list(values), secondary=True)
+        chart.add(name, list(values), secondary=True, formatter=_count)
     return _svg(chart)

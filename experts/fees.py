@@ -79,5 +79,5 @@ def finance_rows(*, year, month):
         earning_answers()
         .filter(published_at__gte=start, published_at__lt=end)
         .select_related("assignee", "topic", "network")
-        .order_by("assignee__last_name", "assignee__first_name", "published_at", "pk")
+        .order_by("assignee__last_name", "assignee__first_name", "assignee_id", "published_at", "pk")
     )

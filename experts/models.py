@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 
@@ -55,6 +55,10 @@ class ExpertProfileQuerySet(models.QuerySet):
         )
 
 
+# Words used by the expert pages' own addresses (/experts/dashboard/ and so on): never a profile's slug.
+RESERVED_SLUGS = frozenset({"dashboard", "questions", "settings", "apply", "statements"})
+
+
 class ExpertProfile(ClusterableModel):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -95,8 +99,27 @@ class ExpertProfile(ClusterableModel):
         today = timezone.localdate()
         return bool(self.away_from and self.away_from <= today and (not self.away_until or self.away_until >= today))
 
+    def clean(self):
+        super().clean()
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": f"“{self.slug}” is used by the site's own pages; choose another."})
+        if self.away_from and self.away_until and self.away_until < self.away_from:
+            raise ValidationError({"away_until": "The end of the time away cannot be before its start."})
+
     def get_absolute_url(self):
         return reverse("experts:profile", args=[self.slug])
+
+    @property
+    def availability(self):
+        """(key, label) of where the expert stands for new questions, for badges: the public can see it."""
+        if not self.is_on_panel:
+            return "retired", "No longer on the panel"
+        if self.is_away:
+            until = f" until {dateformat.format(self.away_until, 'j F Y')}" if self.away_until else ""
+            return "away", f"Away{until}"
+        if self.status == self.Status.PAUSED or not self.accepting_new:
+            return "paused", "Not taking new questions just now"
+        return "accepting", "Accepting questions"
 
     def initials(self):
         return "".join(part[0] for part in (self.user.first_name, self.user.last_name) if part).upper()

@@ -11,7 +11,7 @@ from qa_site.knowledge import services as lifecycle
 from qa_site.knowledge.models import Question
 
 from . import jobs
-from .models import ExpertApplication, ExpertProfile
+from .models import RESERVED_SLUGS, ExpertApplication, ExpertProfile
 
 
 class PanelError(Exception):
@@ -24,8 +24,11 @@ def _after_commit(job, *args):
 
 @transaction.atomic
 def application_submit(*, user, headline, organisation, bio, experience, topics):
-    if ExpertProfile.objects.filter(user=user).exists():
-        raise PanelError("You are already on the panel.")
+    profile = ExpertProfile.objects.filter(user=user).first()
+    if profile is not None:
+        if profile.is_on_panel:
+            raise PanelError("You are already on the panel.")
+        raise PanelError("You have been on the panel before: please contact the coordinators to rejoin.")
     if ExpertApplication.objects.filter(user=user, status=ExpertApplication.Status.PENDING).exists():
         raise PanelError("You have already applied; a coordinator will be in touch.")
     application = ExpertApplication.objects.create(
@@ -43,7 +46,7 @@ def application_submit(*, user, headline, organisation, bio, experience, topics)
 def _unique_slug(user):
     base = slugify(user.get_full_name() or user.email.split("@")[0])[:40] or "expert"
     slug, n = base, 1
-    while ExpertProfile.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or ExpertProfile.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -117,6 +120,8 @@ def availability_update(*, profile, topics, max_open_questions, accepting_new, a
     profile.max_open_questions = max_open_questions
     profile.accepting_new = accepting_new
     profile.away_from, profile.away_until = away_from, away_until
-    profile.save()
+    # Only the fields the expert controls: a full save would write back a stale status (a coordinator pausing or
+    # retiring them meanwhile) or last_assigned_at (routing, which updates it directly).
+    profile.save(update_fields=[*details, "max_open_questions", "accepting_new", "away_from", "away_until"])
     profile.topics.set(topics)
     return profile

@@ -38,9 +38,8 @@ def state(question, *, now):
 
 
 def due_for_reminder(now):
-    return Question.objects.filter(
-        sla_running=True, reminder_sent_at__isnull=True, warn_at__lte=now, status=Question.Status.ASSIGNED
-    )
+    # Exactly the partial index's condition, so the read uses it (a status filter would pull in another index).
+    return Question.objects.filter(sla_running=True, reminder_sent_at__isnull=True, warn_at__lte=now)
 
 
 def due_for_breach(now):
@@ -56,9 +55,12 @@ def sweep(*, now=None):
 
     now = now or timezone.now()
     done = {"reminded": 0, "breached": 0, "rerouted": 0}
-    for question_id, due_at in due_for_reminder(now).order_by("warn_at").values_list("pk", "due_at")[:BATCH]:
-        # Claimed either way, so it is never reminded later; past its due time, the breach alert says it all.
-        if services.sla_claim_reminder(question_id=question_id, now=now) and due_at > now:
+    reminders = due_for_reminder(now).order_by("warn_at").values_list("pk", "due_at", "status")[:BATCH]
+    for question_id, due_at, status in reminders:
+        # Claimed either way, so it is not read again. An expert is e-mailed only if there is one and the
+        # question is not already past due (the breach alert says it all); in triage, coordinators see it.
+        claimed = services.sla_claim_reminder(question_id=question_id, now=now)
+        if claimed and status == Question.Status.ASSIGNED and due_at > now:
             done["reminded"] += 1
             transaction.on_commit(partial(django_rq.enqueue, jobs.send_sla_reminder, question_id))
     reroute = None

@@ -68,25 +68,78 @@ def scorecard(*, expert_user):
     }
 
 
+def _last(groups, count):
+    return groups if count is None else groups[-count:]
+
+
 def by_month(queryset, months=12):
-    """Compliance per London month of answering, oldest first, for the last ``months`` months with answers."""
+    """Compliance per London month of answering, oldest first, for the last ``months`` months with answers.
+
+    ``months=None``: every month with answers.
+    """
     rows = queryset.annotate(period=TruncMonth("answered_at", tzinfo=LONDON)).values_list(
         "period", "sla_met", "working_hours_to_answer"
     )
-    return summarise(rows)[-months:]
+    return _last(summarise(rows), months)
 
 
 def by_week(queryset, weeks=26):
+    """Compliance per London week (from Monday) of answering, oldest first; ``weeks=None``: every week."""
     rows = queryset.annotate(period=TruncWeek("answered_at", tzinfo=LONDON)).values_list(
         "period", "sla_met", "working_hours_to_answer"
     )
-    return summarise(rows)[-weeks:]
+    return _last(summarise(rows), weeks)
 
 
 def by_field(queryset, field, label_field):
-    """Compliance grouped by a related object (expert, topic, network), labelled by ``label_field``."""
-    rows = queryset.values_list(label_field, "sla_met", "working_hours_to_answer")
-    return summarise(rows)
+    """Compliance grouped by a related object (expert, topic, network), labelled by ``label_field``.
+
+    Groups by ``field`` (the object's id), so two objects with the same label stay apart; each group's
+    ``key`` is its label and ``id`` its ``field`` value. Sorted by label (no label last), then id.
+    """
+    rows = list(queryset.values_list(field, label_field, "sla_met", "working_hours_to_answer"))
+    labels = {ident: label for ident, label, _, _ in rows}
+    groups = summarise((ident, met, hours) for ident, _, met, hours in rows)
+    for group in groups:
+        group["id"], group["key"] = group["key"], labels[group["key"]]
+    return sorted(groups, key=lambda g: (g["key"] is None, g["key"] or "", g["id"] is None, g["id"] or 0))
+
+
+def panel_scorecards(expert_user_ids):
+    """``scorecard`` for many experts at once, in three queries: {user id: {...}} (without ``returned``)."""
+    ids = list(expert_user_ids)
+    timed = {}
+    for user_id, met, hours in (
+        answered().filter(assignee_id__in=ids).values_list("assignee_id", "sla_met", "working_hours_to_answer")
+    ):
+        timed.setdefault(user_id, []).append((met, float(hours)))
+    published = dict(
+        Question.objects.filter(assignee_id__in=ids, status=Question.Status.PUBLISHED)
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+        .values_list("assignee_id", "n")
+    )
+    ratings = {
+        row["question__assignee_id"]: row
+        for row in AnswerRating.objects.filter(question__assignee_id__in=ids)
+        .order_by()
+        .values("question__assignee_id")
+        .annotate(average=Avg("stars"), count=Count("pk"))
+    }
+    cards = {}
+    for user_id in ids:
+        rows = timed.get(user_id, [])
+        rating = ratings.get(user_id, {"average": None, "count": 0})
+        cards[user_id] = {
+            "answered": len(rows),
+            "published": published.get(user_id, 0),
+            "met_percent": _percent(sum(1 for met, _ in rows if met), len(rows)),
+            "median_hours": _median([hours for _, hours in rows]),
+            "rating_average": round(rating["average"], 1) if rating["average"] else None,
+            "rating_count": rating["count"],
+        }
+    return cards
 
 
 def open_state_counts(now):

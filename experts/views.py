@@ -1,24 +1,37 @@
-"""The expert's own screens: a queue ordered by due time, and the answer page."""
+"""The expert-facing pages: the public panel and profiles, the expert's queue, answer page, performance, fees
+and settings, and applying to join the panel."""
+
+import csv
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
+from wagtail.images import get_image_model
+from wagtail.models import Collection
 
 from qa_site.knowledge import services
-from qa_site.knowledge.models import Answer, Question, QuestionEvent
+from qa_site.knowledge.models import LISTING_PAGE_SIZE, Answer, Question, QuestionEvent, QuestionPage, TopicPage
 
-from . import sla
-from .forms import AnswerForm, ClarificationForm, DeclineForm
-from .models import ExpertProfile
+from . import charts, fees, sla, stats
+from . import services as panel
+from .forms import AnswerForm, ApplicationForm, ClarificationForm, DeclineForm, ExpertSettingsForm
+from .models import ExpertApplication, ExpertProfile
 
 THREAD_ACTIONS = (QuestionEvent.Action.CLARIFICATION_REQUESTED, QuestionEvent.Action.CLARIFIED)
 
 
-def _expert_profile(user):
+def _expert_profile(user, *, former_too=False):
+    """The user's expert profile; only for experts on the panel, or (``former_too``) who ever were."""
     profile = ExpertProfile.objects.filter(user=user).first()
-    if profile is None or not profile.is_on_panel:
+    if profile is None or not (profile.is_on_panel or former_too):
         raise PermissionDenied("This page is for the experts on our panel.")
     return profile
 
@@ -42,7 +55,50 @@ def dashboard(request):
         .select_related("topic")
         .order_by("-answered_at")[:10]
     )
-    return render(request, "experts/dashboard.html", {"profile": profile, "queue": queue, "recent": recent})
+    return render(
+        request,
+        "experts/dashboard.html",
+        {
+            "profile": profile,
+            "queue": queue,
+            "recent": recent,
+            "scorecard": stats.scorecard(expert_user=request.user),
+            **_performance_by_month(request.user),
+            "fee_months": fees.monthly_totals(expert_user=request.user),
+        },
+    )
+
+
+def _performance_by_month(user):
+    """The expert's SLA record by London month: rows for the table, and the same numbers as a chart."""
+    months = stats.by_month(stats.answered().filter(assignee=user))
+    for row in months:
+        row["label"] = timezone.localtime(row["key"]).strftime("%b %Y")
+    chart = None
+    if months:
+        chart = charts.line(
+            title="Answers within the promised time, by month",
+            labels=[row["label"] for row in months],
+            series={"SLA met (%)": [row["met_percent"] for row in months]},
+            percent=True,
+            secondary={"Answers (right-hand scale)": [row["answered"] for row in months]},
+        )
+    return {"months": months, "months_chart": chart}
+
+
+@require_POST
+@login_required
+def accept(request, pk):
+    """The expert confirms they will answer an assigned question."""
+    _expert_profile(request.user)
+    question = get_object_or_404(Question, pk=pk)
+    try:
+        services.assignment_accept(question_id=question.pk, expert=request.user)
+    except services.TransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Accepted: “{question.title}”.")
+    return redirect("experts:dashboard")
 
 
 def _handle_post(request, question, *, submitting):
@@ -112,4 +168,185 @@ def question(request, pk):
         request,
         "experts/question.html",
         {"question": question, "answer": answer, "can_edit": can_edit, "thread": thread, **forms},
+    )
+
+
+# --- Fees ---------------------------------------------------------------------------------------------------------
+
+PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only: \d would take "２０２６"
+
+
+def _period(value):
+    """'2026-03' → (2026, 3); anything else (2026-13, abc) is a page that does not exist."""
+    match = PERIOD.fullmatch(value)
+    if not match:
+        raise Http404("No such month.")
+    year, month = int(match[1]), int(match[2])
+    if not (1 <= month <= 12 and year >= 2000):
+        raise Http404("No such month.")
+    return year, month
+
+
+@login_required
+def statement(request, period):
+    """One month's fees: the published answers that earned them, as a page or as CSV (retired experts too)."""
+    _expert_profile(request.user, former_too=True)
+    year, month = _period(period)
+    result = fees.statement(expert_user=request.user, year=year, month=month)
+    if request.GET.get("format") == "csv":
+        return _statement_csv(request.user, period, result)
+    return render(
+        request, "experts/statement.html", {"period": period, "month_start": result["start"], "statement": result}
+    )
+
+
+def _statement_csv(user, period, result):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ask-an-expert-fees-{period}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["Published", "Question", "Topic", "Fee (GBP)"])
+    for line in result["lines"]:
+        writer.writerow(
+            [f"{timezone.localtime(line.published_at):%Y-%m-%d}", line.title, line.topic.title, f"{line.fee:.2f}"]
+        )
+    writer.writerow(["Total", f"{len(result['lines'])} answers", "", f"{result['total']:.2f}"])
+    return response
+
+
+@login_required
+def statements(request):
+    """Every month's fees, for experts on the panel and those who have left it."""
+    profile = _expert_profile(request.user, former_too=True)
+    return render(
+        request,
+        "experts/statements.html",
+        {"profile": profile, "fee_months": fees.monthly_totals(expert_user=request.user, months=120)},
+    )
+
+
+# --- The panel, in public -----------------------------------------------------------------------------------------
+
+PANEL_PHOTO = "fill-96x96"
+
+
+def _with_photos(profiles, spec):
+    """Profiles with their user and their photo's rendition loaded up front (no query per expert)."""
+    images = get_image_model().objects.prefetch_renditions(spec)
+    return profiles.select_related("user").prefetch_related(Prefetch("photo", queryset=images))
+
+
+def panel_index(request):
+    """Everyone on the panel, grouped by the topics they answer on."""
+    on_panel = _with_photos(ExpertProfile.objects.on_panel(), PANEL_PHOTO)
+    topics = [
+        topic
+        for topic in TopicPage.objects.live()
+        .order_by("title")
+        .prefetch_related(Prefetch("experts", queryset=on_panel, to_attr="panel"))
+        if topic.panel
+    ]
+    listed = {profile.pk for topic in topics for profile in topic.panel}
+    others = [profile for profile in on_panel if profile.pk not in listed]
+    return render(request, "experts/panel.html", {"topics": topics, "others": others, "photo_spec": PANEL_PHOTO})
+
+
+def profile(request, slug):
+    """An expert's public profile: who they are, what they answer on, and the answers this visitor may see."""
+    profile = get_object_or_404(_with_photos(ExpertProfile.objects.all(), "fill-160x160"), slug=slug)
+    answers = QuestionPage.objects.listed_for(request.user).filter(expert=profile.user)
+    return render(
+        request,
+        "experts/profile.html",
+        {
+            "profile": profile,
+            "topics": profile.topics.live().order_by("title"),
+            "answers": Paginator(answers, LISTING_PAGE_SIZE).get_page(request.GET.get("page")),
+            "published_count": Question.objects.filter(assignee=profile.user, status=Question.Status.PUBLISHED).count(),
+        },
+    )
+
+
+# --- The expert's own settings ------------------------------------------------------------------------------------
+
+
+def _save_photo(upload, user):
+    """Store an uploaded photo as a Wagtail image in the root collection."""
+    image = get_image_model()(
+        title=f"{user.display_name} (expert photo)",
+        file=upload,
+        collection=Collection.get_first_root_node(),
+        uploaded_by_user=user,
+    )
+    image._set_image_file_metadata()
+    image.save()
+    return image
+
+
+@login_required
+def expert_settings(request):
+    profile = _expert_profile(request.user)
+    form = ExpertSettingsForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=ExpertSettingsForm.initial_for(profile),
+        has_photo=profile.photo_id is not None,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        old_photo = profile.photo
+        # Topics the coordinators gave that are no longer published are kept: the form only offers live ones.
+        kept = list(profile.topics.not_live())
+        details = {key: data[key] for key in ("headline", "organisation", "bio")}
+        with transaction.atomic():
+            if data["photo"]:
+                details["photo"] = _save_photo(data["photo"], request.user)
+            elif data.get("remove_photo"):
+                details["photo"] = None
+            panel.availability_update(
+                profile=profile,
+                topics=[*data["topics"], *kept],
+                max_open_questions=data["max_open_questions"],
+                accepting_new=data["accepting_new"],
+                away_from=data["away_from"],
+                away_until=data["away_until"],
+                **details,
+            )
+            if "photo" in details and old_photo and old_photo.uploaded_by_user_id == request.user.pk:
+                old_photo.delete()  # the expert's own earlier upload; coordinators' images stay in the library
+        messages.success(request, "Your settings have been saved.")
+        return redirect("experts:settings")
+    return render(request, "experts/settings.html", {"profile": profile, "form": form})
+
+
+# --- Applying to join the panel -----------------------------------------------------------------------------------
+
+
+@login_required
+def apply(request):
+    existing = ExpertProfile.objects.filter(user=request.user).first()
+    applications = list(ExpertApplication.objects.filter(user=request.user).prefetch_related("topics")[:5])
+    pending = next((a for a in applications if a.status == ExpertApplication.Status.PENDING), None)
+    form = None
+    if existing is None and pending is None:
+        form = ApplicationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                panel.application_submit(user=request.user, **form.cleaned_data)
+            except panel.PanelError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Thank you for applying: a coordinator will be in touch.")
+                return redirect("experts:apply")
+    elif request.method == "POST":
+        messages.error(
+            request,
+            "You are already on the panel."
+            if existing
+            else "You have already applied; a coordinator will be in touch.",
+        )
+        return redirect("experts:apply")
+    return render(
+        request,
+        "experts/apply.html",
+        {"form": form, "existing": existing, "pending": pending, "latest": applications[0] if applications else None},
     )

@@ -140,3 +140,32 @@ def ask(run_on_commit, asker, network, topic, *, title=QUESTION_TITLE, details=Q
         )
     question.refresh_from_db()
     return question
+
+
+def image_bytes(*, size=(40, 30), format="PNG", noise=False):
+    """A real image file's bytes (noise makes it incompressible, for size limits)."""
+    import io
+    import os
+
+    from PIL import Image as PILImage
+
+    if noise:
+        picture = PILImage.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    else:
+        picture = PILImage.new("RGB", size, (29, 107, 87))
+    buffer = io.BytesIO()
+    picture.save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def make_image(title="Portrait", **kwargs):
+    """A Wagtail image in the root collection."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from wagtail.images import get_image_model
+    from wagtail.models import Collection
+
+    return get_image_model().objects.create(
+        title=title,
+        file=SimpleUploadedFile("portrait.png", image_bytes(**kwargs), content_type="image/png"),
+        collection=Collection.get_first_root_node(),
+    )

@@ -96,3 +96,19 @@ class DuplicateForm(forms.Form):
         if page is None:
             raise forms.ValidationError("There is no live published answer with that id.")
         return page
+
+
+class RatingForm(forms.Form):
+    stars = forms.TypedChoiceField(
+        label="How useful was this answer?",
+        coerce=int,
+        widget=forms.RadioSelect,
+        choices=[(5, "5 — excellent"), (4, "4 — good"), (3, "3 — fair"), (2, "2 — poor"), (1, "1 — not useful")],
+        error_messages={"required": "Choose from 1 to 5 stars.", "invalid_choice": "Choose from 1 to 5 stars."},
+    )
+    comment = forms.CharField(
+        label="Anything the expert or coordinators should know? (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

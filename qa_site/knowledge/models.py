@@ -140,7 +140,8 @@ class QuestionPageQuerySet(PageQuerySet):
         return (
             self.live()
             .filter(access.published_filter(user))
-            .select_related("topic", "expert")
+            # expert__expert_profile: the relation the experts app adds to the user, for the link to the profile.
+            .select_related("topic", "expert", "expert__expert_profile")
             .order_by("-first_published_at", "-pk")
         )
 
@@ -227,6 +228,18 @@ class QuestionPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["full_access"] = access.can_read_published_in_full(request.user, self)
+        if self.question_id:
+            average, count = rating_summary([self.question_id]).get(self.question_id, (None, 0))
+            context["rating"] = {"average": average, "count": count}
+            user = request.user
+            if context["full_access"] and user.is_authenticated and user.pk != self.expert_id:
+                from .forms import RatingForm
+
+                mine = AnswerRating.objects.filter(question_id=self.question_id, user=user).first()
+                context["rating_form"] = RatingForm(
+                    initial={"stars": mine.stars, "comment": mine.comment} if mine else None
+                )
+                context["my_rating"] = mine
         context["related"] = (
             QuestionPage.objects.listed_for(request.user).filter(topic_id=self.topic_id).exclude(pk=self.pk)[:5]
         )

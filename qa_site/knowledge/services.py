@@ -41,6 +41,11 @@ def _after_commit(job, *args):
     transaction.on_commit(partial(django_rq.enqueue, job, *args))
 
 
+def _lock(question_id):
+    """Read a question and hold its row until the transaction ends, so checks made on it stay true."""
+    return Question.objects.select_for_update().get(pk=question_id)
+
+
 def _clock_changes(question, clock, now):
     """The SLA fields to change when ``question`` (locked) pauses, resumes or stops at ``now``."""
     if clock == PAUSE and question.sla_running:
@@ -64,7 +69,7 @@ def _clock_changes(question, clock, now):
 
 def _transition(question_id, *, allowed, to=None, actor, action, note="", expert=None, clock=None, **changes):
     """Move a question from one of ``allowed`` states to ``to`` (or keep its state), or raise ``TransitionError``."""
-    question = Question.objects.select_for_update().get(pk=question_id)
+    question = _lock(question_id)
     if question.status not in allowed:
         raise TransitionError(
             f"This question is now “{question.get_status_display().lower()}”, so that is no longer possible."
@@ -146,6 +151,7 @@ def question_assign(*, question_id, expert, reason, actor=None):
         assignee=expert,
         assigned_at=timezone.now(),
         accepted_at=None,
+        reminder_sent_at=None,  # a new expert is reminded too, if time runs short
         needs_triage=False,
     )
     _after_commit(jobs.send_assignment_email, question.pk)
@@ -171,7 +177,7 @@ def question_send_to_triage(*, question_id, reason, actor=None):
 def question_reassign(*, question_id, expert, actor, reason=""):
     """A coordinator moves a question from its expert to another; the clock is untouched."""
     _check_coordinator(actor)
-    current = Question.objects.select_related("assignee").get(pk=question_id)
+    current = _lock(question_id)
     if current.assignee_id == expert.pk:
         raise TransitionError("The question is already with that expert.")
     if current.asker_id == expert.pk:
@@ -187,6 +193,7 @@ def question_reassign(*, question_id, expert, actor, reason=""):
         assignee=expert,
         assigned_at=timezone.now(),
         accepted_at=None,
+        reminder_sent_at=None,
     )
     _after_commit(jobs.send_assignment_email, question.pk)
     return question
@@ -198,7 +205,7 @@ def question_release(*, question_id, reason, actor=None):
 
     Used when its due time passes (if coordinators chose to re-route) and when an expert leaves the panel.
     """
-    current = Question.objects.get(pk=question_id)
+    current = _lock(question_id)
     question = _transition(
         question_id,
         allowed=Question.WITH_EXPERT_STATUSES,
@@ -252,7 +259,7 @@ def _check_assignee(question, expert):
 @transaction.atomic
 def answer_save_draft(*, question_id, expert, body):
     """Keep the expert's work in progress; nothing changes for anyone else."""
-    question = Question.objects.select_for_update().get(pk=question_id)
+    question = _lock(question_id)
     _check_assignee(question, expert)
     if question.status not in Question.WITH_EXPERT_STATUSES:
         raise TransitionError("This question is no longer waiting for your answer.")
@@ -263,7 +270,7 @@ def answer_save_draft(*, question_id, expert, body):
 @transaction.atomic
 def answer_submit(*, question_id, expert, body):
     """The expert sends their answer for review."""
-    current = Question.objects.select_for_update().get(pk=question_id)
+    current = _lock(question_id)
     _check_assignee(current, expert)
     now = timezone.now()
     # Time to answer: working time since asking, less every pause. The clock then stops for review.
@@ -289,7 +296,7 @@ def answer_submit(*, question_id, expert, body):
 @transaction.atomic
 def question_request_clarification(*, question_id, expert, message):
     """The expert needs more detail from the adviser before answering."""
-    _check_assignee(Question.objects.get(pk=question_id), expert)
+    _check_assignee(_lock(question_id), expert)
     question = _transition(
         question_id,
         allowed=(Status.ASSIGNED,),
@@ -307,7 +314,7 @@ def question_request_clarification(*, question_id, expert, message):
 @transaction.atomic
 def question_clarify(*, question_id, actor, reply):
     """The adviser answers the expert's request; the question goes back to the expert."""
-    if Question.objects.get(pk=question_id).asker_id != actor.pk:
+    if _lock(question_id).asker_id != actor.pk:
         raise TransitionError("Only the person who asked can reply to the expert.")
     question = _transition(
         question_id,
@@ -325,7 +332,7 @@ def question_clarify(*, question_id, actor, reply):
 @transaction.atomic
 def question_decline(*, question_id, expert, reason):
     """The expert cannot take the question; it is routed again, never back to them."""
-    _check_assignee(Question.objects.get(pk=question_id), expert)
+    _check_assignee(_lock(question_id), expert)
     question = _transition(
         question_id,
         allowed=Question.WITH_EXPERT_STATUSES,
@@ -408,7 +415,7 @@ def question_publish(*, question_id, actor, title, question_text, answer_text):
 @transaction.atomic
 def question_withdraw(*, question_id, actor):
     """The asker no longer needs an answer."""
-    current = Question.objects.get(pk=question_id)
+    current = _lock(question_id)
     if current.asker_id != actor.pk:
         raise TransitionError("Only the person who asked can withdraw a question.")
     return _transition(
@@ -467,7 +474,7 @@ def sla_claim_reminder(*, question_id, now):
     """Mark a running question as reminded; True only for the one caller that marked it."""
     with transaction.atomic():
         claimed = Question.objects.filter(
-            pk=question_id, sla_running=True, status=Status.ASSIGNED, reminder_sent_at__isnull=True, warn_at__lte=now
+            pk=question_id, sla_running=True, reminder_sent_at__isnull=True, warn_at__lte=now
         ).update(reminder_sent_at=now)
         if claimed:
             question = Question.objects.get(pk=question_id)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("questions/<int:pk>/", views.question_detail, name="question"),
     path("questions/<int:pk>/reply/", views.question_reply, name="reply"),
     path("questions/<int:pk>/withdraw/", views.question_withdraw, name="withdraw"),
+    path("questions/<int:pk>/rate/", views.rate_answer, name="rate"),
 ]

@@ -5,12 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from subscriptions import access
 
 from . import services
-from .forms import AskForm, ClarificationReplyForm
+from .forms import AskForm, ClarificationReplyForm, RatingForm
 from .models import Question, QuestionEvent
 
 
@@ -106,3 +107,21 @@ def question_withdraw(request, pk):
     else:
         messages.success(request, "Your question has been withdrawn.")
     return redirect("knowledge:question", pk=question.pk)
+
+
+@login_required
+@require_POST
+def rate_answer(request, pk):
+    """A reader rates a published answer (once; rating again changes their rating)."""
+    question = get_object_or_404(Question.objects.select_related("page"), pk=pk)
+    back = question.page.url if getattr(question, "page", None) else reverse("knowledge:question", args=[pk])
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    try:
+        services.answer_rate(question_id=question.pk, user=request.user, **form.cleaned_data)
+    except services.TransitionError as exc:
+        raise PermissionDenied(str(exc)) from None
+    messages.success(request, "Thank you for rating this answer.")
+    return redirect(back)

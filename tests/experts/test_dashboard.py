@@ -389,3 +389,186 @@ def test_answer_page_of_a_reassigned_question_is_forbidden_to_the_expert_who_dec
     client.force_login(erin)
     assert client.post(page_url(routed), {"action": "submit", "body": ANSWER}).status_code == 403
     assert snapshot(routed) == before
+
+
+# --- Accepting an assigned question -------------------------------------------------------------------------------
+
+
+def queue_status(response):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return [
+        (
+            row.find_all("td")[0].get_text(strip=True),
+            row.find_all("td")[5].get_text(strip=True),
+            bool(row.select("form")),
+        )
+        for row in soup.select('[data-testid="queue"] tbody tr')
+    ]
+
+
+def test_dashboard_marks_new_questions_and_offers_to_accept_them(client, erin, routed):
+    client.force_login(erin)
+    assert queue_status(client.get(DASHBOARD)) == [(routed.title, "New", True)]
+    response = client.post(f"/experts/questions/{routed.pk}/accept/")
+    assert (response.status_code, response.url) == (302, DASHBOARD)
+    routed.refresh_from_db()
+    assert routed.accepted_at is not None
+    assert routed.status == Status.ASSIGNED
+    assert list(routed.events.values_list("action", flat=True)) == ["submitted", "assigned", "accepted"]
+    response = client.get(DASHBOARD)
+    assert page_messages(response) == [f"Accepted: “{routed.title}”."]
+    assert queue_status(response) == [(routed.title, "Accepted", False)]
+
+
+def test_accepting_twice_records_one_acceptance(client, erin, routed):
+    client.force_login(erin)
+    client.post(f"/experts/questions/{routed.pk}/accept/")
+    client.post(f"/experts/questions/{routed.pk}/accept/")
+    assert list(routed.events.values_list("action", flat=True)) == ["submitted", "assigned", "accepted"]
+
+
+def test_accepting_someone_elses_question_changes_nothing(client, topic, routed):
+    sam = make_expert(topics=[topic], user=UserFactory(first_name="Sam")).user
+    before = snapshot(routed)
+    client.force_login(sam)
+    response = client.post(f"/experts/questions/{routed.pk}/accept/", follow=True)
+    assert page_messages(response) == ["This question is no longer assigned to you."]
+    assert snapshot(routed) == before
+    routed.refresh_from_db()
+    assert routed.accepted_at is None
+
+
+def test_accept_is_post_only_and_for_experts(client, alice, erin, routed):
+    client.force_login(erin)
+    assert client.get(f"/experts/questions/{routed.pk}/accept/").status_code == 405
+    client.force_login(alice)
+    assert client.post(f"/experts/questions/{routed.pk}/accept/").status_code == 403
+    client.logout()
+    response = client.post(f"/experts/questions/{routed.pk}/accept/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+    routed.refresh_from_db()
+    assert routed.accepted_at is None
+
+
+# --- Performance --------------------------------------------------------------------------------------------------
+
+
+def timed(expert, title, *, network, topic, answered_at, hours, met, status=Status.PUBLISHED):
+    return Question.objects.create(
+        title=title,
+        details="Details of the question, long enough to read.",
+        topic=topic,
+        network=network,
+        status=status,
+        assignee=expert,
+        sla_hours=16,
+        submitted_at=answered_at - dt.timedelta(days=3),
+        answered_at=answered_at,
+        working_hours_to_answer=hours,
+        sla_met=met,
+    )
+
+
+def stat(response, name):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return soup.select_one(f'[data-testid="stat-{name}"]').get_text(strip=True)
+
+
+def test_dashboard_shows_the_experts_performance_with_a_chart_and_a_table(client, erin, alice, bob, northshire, topic):
+    from qa_site.knowledge.models import AnswerRating, QuestionEvent
+
+    utc = dt.UTC
+    jan = timed(
+        erin,
+        "January one",
+        network=northshire,
+        topic=topic,
+        answered_at=dt.datetime(2026, 1, 5, 12, tzinfo=utc),
+        hours=10,
+        met=True,
+    )
+    timed(
+        erin,
+        "January two",
+        network=northshire,
+        topic=topic,
+        answered_at=dt.datetime(2026, 1, 20, 12, tzinfo=utc),
+        hours=20,
+        met=False,
+    )
+    timed(
+        erin,
+        "March one",
+        network=northshire,
+        topic=topic,
+        answered_at=dt.datetime(2026, 3, 2, 12, tzinfo=utc),
+        hours=4,
+        met=True,
+        status=Status.ANSWERED,
+    )
+    # 23:30 UTC on 31 March is 00:30 on 1 April in London.
+    timed(
+        erin,
+        "April one",
+        network=northshire,
+        topic=topic,
+        answered_at=dt.datetime(2026, 3, 31, 23, 30, tzinfo=utc),
+        hours=6,
+        met=True,
+    )
+    other = make_expert(topics=[topic]).user
+    timed(
+        other,
+        "Not Erin's",
+        network=northshire,
+        topic=topic,
+        answered_at=dt.datetime(2026, 1, 5, tzinfo=utc),
+        hours=99,
+        met=False,
+    )
+    AnswerRating.objects.create(question=jan, user=alice, stars=5)
+    AnswerRating.objects.create(question=jan, user=bob, stars=4)
+    QuestionEvent.objects.create(question=jan, action=QuestionEvent.Action.RETURNED, note="Please cite the Act.")
+
+    client.force_login(erin)
+    response = client.get(DASHBOARD)
+    assert [stat(response, name) for name in ("answered", "met", "median", "rating", "returned")] == [
+        "4",
+        "75.0%",
+        "8.0",
+        "4.5★",
+        "1",
+    ]
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert "average rating (2 ratings)" in soup.select_one('[data-testid="performance"]').get_text(" ", strip=True)
+    rows = [
+        [cell.get_text(strip=True) for cell in row.find_all("td")]
+        for row in soup.select('[data-testid="by-month"] tbody tr')
+    ]
+    assert rows == [
+        ["Jan 2026", "2", "1", "50.0%", "15.0"],
+        ["Mar 2026", "1", "1", "100.0%", "4.0"],
+        ["Apr 2026", "1", "1", "100.0%", "6.0"],
+    ]
+    chart = soup.select_one('[data-testid="performance"] figure.chart svg')
+    labels = [text.get_text() for text in chart.select("text")]
+    assert {"Jan 2026", "Mar 2026", "Apr 2026", "SLA met (%)", "Answers (right-hand scale)"} <= set(labels)
+    assert chart.select("script") == []
+
+
+def test_dashboard_performance_before_any_answer(client, erin):
+    client.force_login(erin)
+    response = client.get(DASHBOARD)
+    assert [stat(response, name) for name in ("answered", "met", "median", "rating", "returned")] == [
+        "0",
+        "–",
+        "–",
+        "–",
+        "0",
+    ]
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.select('[data-testid="performance"] svg') == []
+    assert [p.get_text(strip=True) for p in soup.select('[data-testid="performance"] p.card')] == [
+        "Your record will appear here once you have answered a question."
+    ]

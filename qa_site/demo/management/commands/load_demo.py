@@ -18,11 +18,19 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from experts import routing
-from experts.models import ExpertProfile
+from experts.models import ExpertApplication, ExpertProfile, FeeRate
 from qa_site.demo import people
 from qa_site.knowledge import services
 from qa_site.knowledge.clock import deadlines
-from qa_site.knowledge.models import Answer, Question, QuestionEvent, QuestionPage, SLASettings, TopicPage
+from qa_site.knowledge.models import (
+    Answer,
+    AnswerRating,
+    Question,
+    QuestionEvent,
+    QuestionPage,
+    SLASettings,
+    TopicPage,
+)
 from qa_site.knowledge.setup import COORDINATORS, ensure_coordinators_group, ensure_site_tree
 from subscriptions.models import Membership, Network, Plan, Subscription
 
@@ -94,6 +102,7 @@ class Command(BaseCommand):
         self.create_open_questions(topics, topics_content, in_review, live_advisers)
         steps.update()
         self.set_away_expert()
+        self.create_quality_and_fees(topics, experts, live_advisers)
         steps.update()
         steps.close()
         published = QuestionPage.objects.live().count()
@@ -194,6 +203,61 @@ class Command(BaseCommand):
             profile.topics.set([topics[s] for s in topic_slugs])
             experts.append(profile)
         return experts
+
+    # --- fees, ratings, acceptance, review and applications -----------------------------------------------------
+
+    def create_quality_and_fees(self, topics, experts, advisers):
+        today = timezone.localdate()
+        year_ago = today - dt.timedelta(days=365)
+        for profile in experts:
+            FeeRate.objects.create(
+                expert=profile, amount=Decimal("60.00"), effective_from=year_ago - dt.timedelta(days=400)
+            )
+        # Charity law answers take longer to write: Helen is paid more for them; Tom's default went up in the spring.
+        helen = next(p for p in experts if p.user.email == "expert@demo.test")
+        FeeRate.objects.create(
+            expert=helen,
+            topic=topics["charity-law"],
+            amount=Decimal("85.00"),
+            effective_from=year_ago - dt.timedelta(days=400),
+        )
+        tom = next(p for p in experts if p.slug == "tom-okafor")
+        FeeRate.objects.create(expert=tom, amount=Decimal("70.00"), effective_from=today - dt.timedelta(days=200))
+        # Readers rate most published answers.
+        ratings = []
+        for question in Question.objects.filter(status=Status.PUBLISHED).select_related("assignee"):
+            readers = [a for a in advisers if a.pk != question.assignee_id]
+            for reader in self.rng.sample(readers, self.rng.randint(0, 4)):
+                ratings.append(
+                    AnswerRating(
+                        question=question,
+                        user=reader,
+                        stars=self.rng.choice([3, 4, 4, 5, 5, 5]),
+                        created_at=question.published_at + dt.timedelta(days=self.rng.randint(1, 30)),
+                    )
+                )
+        AnswerRating.objects.bulk_create(ratings)
+        # Most experts have accepted what they were given; one answer came back from review.
+        for question in Question.objects.filter(status=Status.ASSIGNED).order_by("pk")[::2]:
+            services.assignment_accept(question_id=question.pk, expert=question.assignee)
+        in_review = Question.objects.filter(status=Status.ANSWERED).order_by("pk").first()
+        if in_review:
+            services.answer_return(
+                question_id=in_review.pk,
+                actor=self.coordinator,
+                comment="Thank you. Please add a sentence on what the trustees should minute, then resubmit.",
+            )
+        # People who want to join the panel.
+        applicant = self.create_user("jordan.reeves@demo.test", "Jordan", "Reeves")
+        application = ExpertApplication.objects.create(
+            user=applicant,
+            headline="Community transport manager, 12 years running a dial-a-ride service",
+            organisation="Valley Community Transport",
+            bio="I manage a community transport charity with 40 volunteer drivers and 6 minibuses.",
+            experience="Section 19 and 22 permits, MiDAS trainer, volunteer driver expenses, "
+            "accessible vehicle procurement.",
+        )
+        application.topics.set([topics["rural-transport"], topics["volunteering"]])
 
     # --- the published knowledge base, with its real history -------------------------------------
 
