@@ -42,6 +42,7 @@ from qa_site.knowledge.setup import ensure_site_tree  # noqa: E402
 from subscriptions.models import Membership, Network, Plan, Subscription  # noqa: E402
 
 EXPERTS = 40
+OPEN_PER_EXPERT = 5  # experts work under a cap, so open questions stay few while history grows
 CLOSED_STATUSES = ["published"] * 8 + ["withdrawn", "rejected"]
 
 
@@ -64,7 +65,7 @@ def build_cast():
     for n in range(EXPERTS):
         user = users.objects.create_user(email=f"expert{n}@bench.test", password="x", first_name=f"Expert{n}")
         profile = ExpertProfile.objects.create(
-            user=user, slug=f"expert-{n}", headline="Bench", max_open_questions=100_000
+            user=user, slug=f"expert-{n}", headline="Bench", max_open_questions=30_000
         )
         profile.topics.set([topic])
         experts.append(user)
@@ -72,12 +73,12 @@ def build_cast():
 
 
 def grow(cast, start, stop):
-    """Questions start..stop-1: 1 in 10 open with an expert and far from due, the rest closed."""
+    """Questions start..stop-1: the first EXPERTS × OPEN_PER_EXPERT open and far from due, the rest closed."""
     now = timezone.now()
     batch = []
     for n in range(start, stop):
         expert = cast["experts"][n % EXPERTS]
-        is_open = n % 10 == 0
+        is_open = n < EXPERTS * OPEN_PER_EXPERT
         asked = now - dt.timedelta(hours=(n % 2000) + 1)
         batch.append(
             Question(
@@ -133,6 +134,7 @@ def route_one(cast):
 
 def make_due(count, now):
     """Put ``count`` open questions due for the sweep (half at risk, half breached), claims cleared."""
+    count = min(count, EXPERTS * OPEN_PER_EXPERT)
     Question.objects.filter(sla_running=True).update(
         warn_at=now + dt.timedelta(days=30),
         due_at=now + dt.timedelta(days=40),
@@ -183,7 +185,7 @@ def main():
 
         print(
             f"\nRouting and the SLA sweep by number of questions ({connection.vendor}; {EXPERTS} experts on the "
-            "topic; 1 in 10 questions open; ms median; q = SQL queries)\n"
+            f"topic; {EXPERTS * OPEN_PER_EXPERT} open, the rest closed; ms median; q = SQL queries)\n"
         )
         header = (
             f"{'questions':>10} {'route one':>16} {'sweep, 0 due':>16} {'sweep, 10 due':>16} "

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, Prefetch, Q, Value, When
+from django.db.models import Case, F, Prefetch, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -24,7 +24,7 @@ from qa_site.knowledge.models import Question, QuestionEvent, SLASettings, Topic
 
 from . import reports, sla, stats
 from . import services as panel_services
-from .models import ExpertApplication, ExpertProfile
+from .models import ExpertApplication, ExpertProfile, open_question_count
 
 
 class AssignForm(forms.Form):
@@ -109,14 +109,7 @@ class ReassignForm(forms.Form):
 
 def experts_with_load():
     """Active experts with ``open_count`` and their topics: the choices of the reassign forms (two queries)."""
-    return list(
-        assignable_experts().annotate(
-            open_count=Count(
-                "user__assigned_questions",
-                filter=Q(user__assigned_questions__status__in=Question.WITH_EXPERT_STATUSES),
-            )
-        )
-    )
+    return list(assignable_experts().annotate(open_count=open_question_count()))
 
 
 def reassign_choices(question, experts):
@@ -270,10 +263,7 @@ class PanelView(CoordinatorView):
             .prefetch_related("topics")
             .annotate(
                 status_order=STATUS_ORDER,
-                open_count=Count(
-                    "user__assigned_questions",
-                    filter=Q(user__assigned_questions__status__in=Question.WITH_EXPERT_STATUSES),
-                ),
+                open_count=open_question_count(),
             )
             .order_by("status_order", "user__last_name", "user__first_name", "pk")
         )

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from modelcluster.fields import ParentalKey
@@ -20,6 +21,22 @@ def excluded_experts(question):
     return QuestionEvent.objects.filter(
         question_id=question.pk, action__in=[QuestionEvent.Action.DECLINED, QuestionEvent.Action.RELEASED]
     ).values("expert_id")
+
+
+def open_question_count():
+    """The number of questions each expert has open, as an annotation.
+
+    A subquery on (assignee, status), so it reads only open questions through the index, however long an
+    expert's history of answered ones grows (a join would count through all of them).
+    """
+    open_questions = (
+        Question.objects.filter(assignee_id=OuterRef("user_id"), status__in=Question.WITH_EXPERT_STATUSES)
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(open_questions, output_field=models.IntegerField()), 0)
 
 
 class ExpertProfileQuerySet(models.QuerySet):
@@ -44,12 +61,7 @@ class ExpertProfileQuerySet(models.QuerySet):
             .exclude(away)
             .exclude(user_id=question.asker_id)
             .exclude(user_id__in=decliners)
-            .annotate(
-                open_count=Count(
-                    "user__assigned_questions",
-                    filter=Q(user__assigned_questions__status__in=Question.WITH_EXPERT_STATUSES),
-                )
-            )
+            .annotate(open_count=open_question_count())
             .filter(open_count__lt=F("max_open_questions"))
             .order_by("open_count", F("last_assigned_at").asc(nulls_first=True), "pk")
         )
