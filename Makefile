@@ -28,12 +28,12 @@ run: $(STAMP)
 	$(PY) manage.py load_demo --if-empty
 	@trap 'kill 0' INT TERM EXIT; \
 	if [ -n "$$REDIS_URL" ]; then \
-		echo "REDIS_URL is set: starting an rq worker and rq's cron (the SLA sweep) beside the web server"; \
+		echo "REDIS_URL is set: starting an rq worker and rq's cron (scheduled jobs) beside the web server"; \
 		$(PY) manage.py rqworker default --with-scheduler & \
-		$(PY) manage.py rqcron experts.cron & \
+		$(PY) manage.py rqcron qa_site.scheduling.cron & \
 	else \
-		echo "Starting the SLA sweep (every 60 s) beside the web server"; \
-		$(PY) manage.py sla_sweep --every 60 & \
+		echo "Starting the scheduled jobs (SLA sweep each minute, billing each hour) beside the web server"; \
+		$(PY) manage.py run_schedule & \
 	fi; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -55,7 +55,9 @@ def _unique_slug(user):
 @transaction.atomic
 def application_approve(*, application_id, actor, note=""):
     """Put the applicant on the panel, with the topics they applied for."""
-    application = ExpertApplication.objects.select_for_update().select_related("user").get(pk=application_id)
+    application = (
+        ExpertApplication.objects.select_for_update(of=("self",)).select_related("user").get(pk=application_id)
+    )
     if application.status != ExpertApplication.Status.PENDING:
         raise PanelError("That application has already been decided.")
     if ExpertProfile.objects.filter(user=application.user).exists():
@@ -92,7 +94,7 @@ def expert_set_status(*, profile_id, status, actor):
     """Activate, pause or retire an expert. Retiring hands their open questions back to routing."""
     if status not in ExpertProfile.Status.values:
         raise PanelError("Unknown status.")
-    profile = ExpertProfile.objects.select_for_update().select_related("user").get(pk=profile_id)
+    profile = ExpertProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=profile_id)
     if profile.status == status:
         return profile, 0
     profile.status = status

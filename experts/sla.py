@@ -4,7 +4,7 @@ The clock itself (working-hours arithmetic, pauses, deadlines) is in ``qa_site/k
 Here: a question is *on track*, *at risk* once its warning moment (default 75 % of the working hours)
 has passed, *breached* once its due moment has passed, or *paused* while it waits on the adviser.
 
-The sweep runs every minute (rq's cron with Redis; ``manage.py sla_sweep --every 60`` on the embedded
+The sweep runs every minute (rq's cron with Redis; ``manage.py run_schedule`` on the embedded
 default). It reads only questions whose warning or due moment has come, through partial indexes, never
 every question; each reminder and breach is claimed with a conditional UPDATE, so running it twice, or
 two at once, sends nothing twice.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),
     path("subscribe/", subscription_views.subscribe, name="subscribe"),
+    path("payments/webhook/<slug:provider>/", subscription_views.payment_webhook, name="payment_webhook"),
     path("experts/", include("experts.urls")),
     path("search/", include("search.urls")),
     path("feeds/", include("feeds.urls")),

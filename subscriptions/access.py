@@ -95,6 +95,23 @@ def can_ask(user, network=None):
     return network.pk in ids
 
 
+def allowance(network):
+    """How many more questions ``network`` may ask this period: None for unlimited, 0 when used up.
+
+    Returns (left, subscription) — the subscription tells the limit and when it renews.
+    """
+    subscription = network.current_subscription
+    if subscription is None:
+        return 0, None
+    return subscription.allowance_left, subscription
+
+
+def network_has_feature(network, feature):
+    """Does the network's plan include ``feature`` ("widgets", "private_feeds", "full_answers_in_widgets")?"""
+    subscription = network.current_subscription
+    return bool(subscription and getattr(subscription.plan, feature))
+
+
 def is_network_admin(user, network):
     if not (user and user.is_authenticated):
         return False

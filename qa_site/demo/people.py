@@ -12,24 +12,36 @@ PLANS = [
         "name": "Standard",
         "annual_price": "1200.00",
         "included_seats": 25,
+        "extra_seat_price": "40.00",
         "sla_hours": 48,
-        "description": "For smaller networks: answers within 48 working hours.",
+        "question_allowance": 120,
+        "widgets": True,
+        "private_feeds": False,
+        "full_answers_in_widgets": False,
+        "description": "For smaller networks: answers within 48 working hours, 120 questions a year.",
     },
     {
         "slug": "premium",
         "name": "Premium",
         "annual_price": "2400.00",
         "included_seats": 60,
+        "extra_seat_price": "30.00",
         "sla_hours": 24,
-        "description": "For busy networks: answers within 24 working hours and more seats.",
+        "question_allowance": None,
+        "widgets": True,
+        "private_feeds": True,
+        "full_answers_in_widgets": True,
+        "description": "For busy networks: answers within 24 working hours, unlimited questions, private feeds "
+        "and full answers in your widgets.",
     },
 ]
 
-# (slug, name, plan, live?) — one network's subscription has run out, to show what that looks like.
+# (slug, name, plan, seats, days since the current period started, live?) — one network's subscription has run
+# out, to show what that looks like; Westvale's year is nearly over, so its renewal invoice is out.
 NETWORKS = [
-    ("northshire-rcc", "Northshire Rural Community Council", "standard", True),
-    ("westvale-cvs", "Westvale Council for Voluntary Service", "premium", True),
-    ("eastmoor-va", "Eastmoor Voluntary Action", "standard", False),
+    ("northshire-rcc", "Northshire Rural Community Council", "standard", 25, 200, True),
+    ("westvale-cvs", "Westvale Council for Voluntary Service", "premium", 70, 345, True),
+    ("eastmoor-va", "Eastmoor Voluntary Action", "standard", 25, 400, False),
 ]
 
 # (email, first, last, network, role, member organisation)

@@ -23,7 +23,7 @@ from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
-from subscriptions import access
+from subscriptions import access, usage
 from subscriptions.access import Visibility
 
 from .clock import BusinessCalendar
@@ -228,6 +228,8 @@ class QuestionPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["full_access"] = access.can_read_published_in_full(request.user, self)
+        if context["full_access"]:
+            usage.record_answer_read(user=request.user, answer_id=self.pk)
         if self.question_id:
             average, count = rating_summary([self.question_id]).get(self.question_id, (None, 0))
             context["rating"] = {"average": average, "count": count}

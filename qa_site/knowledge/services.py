@@ -12,17 +12,20 @@ and on resuming, the warning and due moments move later by exactly the
 working time it stood still.
 """
 
+import datetime as dt
 from decimal import Decimal
 from functools import partial
 
 import django_rq
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from wagtail.models import Page
 
 from subscriptions import access
 from subscriptions.access import Visibility
+from subscriptions.models import Subscription
 
 from . import jobs
 from .clock import deadlines
@@ -101,7 +104,17 @@ def question_submit(*, asker, network, topic, title, details, visibility):
     """An adviser asks a question through one of their networks; routing follows after commit."""
     if not access.can_ask(asker, network):
         raise TransitionError("You can ask questions only through a network with a current subscription.")
-    subscription = network.current_subscription
+    # Lock the subscription while counting against its allowance, so two askers cannot take the last question.
+    subscription = (
+        Subscription.objects.select_for_update().select_related("plan").get(pk=network.current_subscription.pk)
+    )
+    if subscription.allowance_left == 0:
+        raise TransitionError(
+            f"{network} has used all {subscription.plan.question_allowance} questions of its allowance for this "
+            f"year. It renews on {subscription.ends_on + dt.timedelta(days=1):%d %B %Y}; until then you can still "
+            "search and read every answer."
+        )
+    Subscription.objects.filter(pk=subscription.pk).update(questions_used=F("questions_used") + 1)
     policy = SLASettings.load()
     now = timezone.now()
     warn_at, due_at = deadlines(

@@ -1,5 +1,6 @@
 """Adviser-facing views of the question lifecycle: ask, follow, withdraw."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -7,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
 
 from subscriptions import access
 
@@ -15,11 +17,22 @@ from .forms import AskForm, ClarificationReplyForm, RatingForm
 from .models import Question, QuestionEvent
 
 
+def _ask_rate(group, request):
+    return settings.RATE_LIMIT_ASK
+
+
 @login_required
+@ratelimit(key="user", rate=_ask_rate, method="POST", block=True)
 def ask(request):
     networks = access.networks_for_asking(request.user)
     if not networks:
         return render(request, "knowledge/no_access.html", status=403)
+    # Told before writing, not after: networks that have used their allowance are not offered.
+    allowances = [(network, *access.allowance(network)) for network in networks]
+    open_ids = [network.pk for network, left, _ in allowances if left != 0]
+    if not open_ids:
+        return render(request, "knowledge/allowance_used.html", {"allowances": allowances}, status=403)
+    networks = networks.filter(pk__in=open_ids)
     topic = request.GET.get("topic", "")
     form = AskForm(request.POST or None, networks=networks, initial={"topic": topic} if topic.isdigit() else {})
     if request.method == "POST" and form.is_valid():
@@ -30,7 +43,7 @@ def ask(request):
         else:
             messages.success(request, "Thank you: your question has been sent.")
             return redirect("knowledge:question", pk=question.pk)
-    return render(request, "knowledge/ask.html", {"form": form})
+    return render(request, "knowledge/ask.html", {"form": form, "allowances": allowances})
 
 
 @login_required

@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "search",
     "feeds",
     "qa_site.demo",
+    "qa_site.scheduling",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -148,6 +150,20 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_SIGNUP_FORM_CLASS = "qa_site.accounts.forms.SignupForm"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Ask an Expert] "
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+# Rate limits on sign-in and sign-up (allauth; kept in the cache): per IP address and per account.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+    "signup": "10/m/ip,50/h/ip",
+    "reset_password": "20/m/ip,5/m/key",
+}
+# Rate limits on asking and inviting (django-ratelimit), per person.
+RATE_LIMIT_ASK = env_str("RATE_LIMIT_ASK", "20/h")
+RATE_LIMIT_INVITE = env_str("RATE_LIMIT_INVITE", "60/h")
+RATELIMIT_VIEW = "qa_site.views.rate_limited"
+
+# Card payments: the shared secret of the payment provider's signed webhooks (unset: card payments off).
+PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ask an Expert <noreply@ask-an-expert.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

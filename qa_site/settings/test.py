@@ -35,3 +35,5 @@ if REDIS_URL:
             "KEY_PREFIX": "qa-test",
         }
     }
+
+PAYMENT_WEBHOOK_SECRET = "test-webhook-secret"

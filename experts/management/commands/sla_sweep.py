@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = (
         "Run the SLA sweep: remind experts of questions at risk, alert coordinators of breaches. "
         "With --every N, keep running it every N seconds (what `make run` does without Redis; with "
-        "REDIS_URL, rq's cron runs it instead: manage.py rqcron experts.cron)."
+        "REDIS_URL, rq's cron runs it instead: manage.py rqcron qa_site.scheduling.cron)."
     )
 
     def add_arguments(self, parser):

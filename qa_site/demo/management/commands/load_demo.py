@@ -32,7 +32,9 @@ from qa_site.knowledge.models import (
     TopicPage,
 )
 from qa_site.knowledge.setup import COORDINATORS, ensure_coordinators_group, ensure_site_tree
-from subscriptions.models import Membership, Network, Plan, Subscription
+from subscriptions import billing
+from subscriptions import services as membership_services
+from subscriptions.models import AccessKey, Invoice, Membership, Network, Payment, Plan, Subscription, UsageCount
 
 User = get_user_model()
 Status = Question.Status
@@ -103,6 +105,7 @@ class Command(BaseCommand):
         steps.update()
         self.set_away_expert()
         self.create_quality_and_fees(topics, experts, live_advisers)
+        self.create_network_life(networks)
         steps.update()
         steps.close()
         published = QuestionPage.objects.live().count()
@@ -125,34 +128,53 @@ class Command(BaseCommand):
         return user
 
     def create_plans(self):
-        return {
-            p["slug"]: Plan.objects.create(
-                slug=p["slug"],
-                name=p["name"],
-                annual_price=Decimal(p["annual_price"]),
-                included_seats=p["included_seats"],
-                sla_hours=p["sla_hours"],
-                description=p["description"],
+        plans = {}
+        for p in people.PLANS:
+            fields = {k: v for k, v in p.items() if k not in ("annual_price", "extra_seat_price")}
+            plans[p["slug"]] = Plan.objects.create(
+                annual_price=Decimal(p["annual_price"]), extra_seat_price=Decimal(p["extra_seat_price"]), **fields
             )
-            for p in people.PLANS
-        }
+        return plans
 
     def create_networks(self, plans):
+        """Networks with a year's subscription each, invoiced and paid on time (Eastmoor's has lapsed)."""
         today = timezone.localdate()
         networks = {}
-        for slug, name, plan_slug, live in people.NETWORKS:
+        for slug, name, plan_slug, seats, days_in, live in people.NETWORKS:
             network = Network.objects.create(
                 slug=slug,
                 name=name,
                 website=f"https://{slug}.example.org/",
+                billing_address=f"{name}\nThe Old School House\nHigh Street",
                 created_at=self.now - dt.timedelta(days=720),
             )
-            if live:
-                starts, ends, status = today - dt.timedelta(days=200), today + dt.timedelta(days=165), "active"
-            else:
-                starts, ends, status = today - dt.timedelta(days=400), today - dt.timedelta(days=35), "expired"
-            Subscription.objects.create(
-                network=network, plan=plans[plan_slug], status=status, starts_on=starts, ends_on=ends
+            plan = plans[plan_slug]
+            starts = today - dt.timedelta(days=days_in)
+            ends = billing._year_after(starts)
+            subscription = Subscription.objects.create(
+                network=network,
+                plan=plan,
+                seats=seats,
+                starts_on=starts,
+                ends_on=ends,
+                access_until=ends,
+                status=Subscription.Status.ACTIVE if live else Subscription.Status.EXPIRED,
+            )
+            invoice = billing.invoice_issue(
+                network=network,
+                subscription=subscription,
+                kind=Invoice.Kind.NEW,
+                period_start=starts,
+                period_end=ends,
+                lines=billing.period_lines(plan, seats),
+                issued_on=starts,
+            )
+            billing.payment_record(
+                invoice_id=invoice.pk,
+                amount=invoice.total,
+                method=Payment.Method.BANK_TRANSFER,
+                received_on=starts + dt.timedelta(days=self.rng.randint(8, 25)),
+                reference=f"{slug.upper()} INV {invoice.display_number}",
             )
             networks[slug] = network
         return networks
@@ -203,6 +225,44 @@ class Command(BaseCommand):
             profile.topics.set([topics[s] for s in topic_slugs])
             experts.append(profile)
         return experts
+
+    # --- the networks' side: what they asked, read and were billed --------------------------------------------
+
+    def create_network_life(self, networks):
+        today = timezone.localdate()
+        for subscription in Subscription.objects.select_related("network"):
+            used = Question.objects.filter(
+                network=subscription.network, submitted_at__date__gte=subscription.starts_on
+            ).count()
+            Subscription.objects.filter(pk=subscription.pk).update(questions_used=used)
+        # Westvale's year ends within the renewal notice: the billing sweep sends its renewal invoice.
+        billing.sweep(today=today)
+        # Members read answers most working days.
+        counts = []
+        for slug in ("northshire-rcc", "westvale-cvs"):
+            network = networks[slug]
+            for days_ago in range(1, 330):
+                day = today - dt.timedelta(days=days_ago)
+                if day.weekday() < 5 and self.rng.random() < 0.8:
+                    reads = self.rng.randint(2, 14 if slug == "westvale-cvs" else 8)
+                    counts.append(UsageCount(network=network, day=day, kind=UsageCount.Kind.ANSWER_READ, count=reads))
+        UsageCount.objects.bulk_create(counts)
+        # Northshire's admin has invited a new adviser, and made keys for its website.
+        northshire = networks["northshire-rcc"]
+        admin = Membership.objects.get(network=northshire, role=Membership.Role.ADMIN).user
+        membership_services.invitation_create(
+            network=northshire, email="new.adviser@demo.test", actor=admin, organisation="Brookside Community Shop"
+        )
+        membership_services.key_create(
+            network=northshire, name="Members' website feed", kind=AccessKey.Kind.FEED, actor=admin
+        )
+        membership_services.key_create(
+            network=northshire,
+            name="Members' website widget",
+            kind=AccessKey.Kind.WIDGET,
+            actor=admin,
+            allowed_origins="https://northshire-rcc.example.org",
+        )
 
     # --- fees, ratings, acceptance, review and applications -----------------------------------------------------
 

@@ -1,0 +1,402 @@
+"""Invoices, payments, and the daily billing sweep that renews, reminds, and expires.
+
+Invoice numbers come from ``InvoiceSequence`` under a row lock inside the invoice's own transaction, so
+they are gap-free and never repeat, however many are issued at once. Amounts are ``Decimal`` throughout,
+rounded half-up to the penny. Every side effect (e-mail) waits for the commit.
+
+A subscription's life: trial or active for its period → (renewal invoice N days before the end) → paid:
+the next period starts / unpaid at the end: past due, members keep access through the grace period →
+still unpaid at the end of grace: expired. Cancelling stops renewal; access lasts to the period's end.
+"""
+
+import datetime as dt
+import logging
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+
+import django_rq
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from . import jobs
+from .models import BillingSettings, Invitation, Invoice, InvoiceLine, InvoiceSequence, Payment, Subscription
+
+log = logging.getLogger(__name__)
+PENNY = Decimal("0.01")
+SEQUENCE = "invoices"
+
+
+class BillingError(Exception):
+    """A billing change that cannot be made; the message says why, for people."""
+
+
+def money(value):
+    return Decimal(value).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def _after_commit(job, *args):
+    transaction.on_commit(partial(django_rq.enqueue, job, *args))
+
+
+def _next_number():
+    """The next invoice number, taken under a row lock held until the caller's transaction ends."""
+    sequence, _ = InvoiceSequence.objects.get_or_create(name=SEQUENCE)
+    sequence = InvoiceSequence.objects.select_for_update().get(pk=sequence.pk)
+    number = sequence.next_number
+    InvoiceSequence.objects.filter(pk=sequence.pk).update(next_number=F("next_number") + 1)
+    return number
+
+
+def _billed_to(network):
+    return "\n".join(
+        part
+        for part in [network.name, network.billing_address, network.vat_number and f"VAT number: {network.vat_number}"]
+        if part
+    )
+
+
+def period_lines(plan, seats, *, fraction=Decimal("1"), label=""):
+    """Invoice lines for ``plan`` with ``seats`` for a whole year (``fraction`` 1) or part of one."""
+    lines = [
+        (
+            f"{plan.name} plan{label}: {plan.included_seats} seats, answers within {plan.sla_hours} working hours",
+            Decimal("1"),
+            money(plan.annual_price * fraction),
+        )
+    ]
+    extra = max(0, seats - plan.included_seats)
+    if extra:
+        lines.append((f"Extra seats{label}", Decimal(extra), money(plan.extra_seat_price * fraction)))
+    return lines
+
+
+@transaction.atomic
+def invoice_issue(*, network, subscription, kind, period_start, period_end, lines, issued_on=None):
+    """Issue a numbered invoice. ``lines``: [(description, quantity, unit_price)]."""
+    policy = BillingSettings.load()
+    issued_on = issued_on or timezone.localdate()
+    subtotal = money(sum((money(quantity * unit) for _, quantity, unit in lines), Decimal("0")))
+    vat_amount = money(subtotal * policy.vat_rate / 100)
+    invoice = Invoice.objects.create(
+        number=_next_number(),
+        network=network,
+        subscription=subscription,
+        kind=kind,
+        issued_on=issued_on,
+        due_on=issued_on + dt.timedelta(days=policy.payment_terms_days),
+        period_start=period_start,
+        period_end=period_end,
+        billed_to=_billed_to(network),
+        subtotal=subtotal,
+        vat_rate=policy.vat_rate,
+        vat_amount=vat_amount,
+        total=subtotal + vat_amount,
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            description=description,
+            quantity=quantity,
+            unit_price=money(unit),
+            amount=money(quantity * unit),
+        )
+        for description, quantity, unit in lines
+    )
+    _after_commit(jobs.send_invoice_issued, invoice.pk)
+    return invoice
+
+
+@transaction.atomic
+def subscription_start(*, network, plan, seats=None, starts_on=None, trial=False):
+    """Start a network's subscription: a free trial, or a paid year with its first invoice."""
+    if network.subscriptions.live().exists():
+        raise BillingError(f"{network} already has a current subscription.")
+    seats = plan.included_seats if seats is None else seats
+    if seats < plan.included_seats:
+        raise BillingError(f"The {plan} plan includes {plan.included_seats} seats; choose at least that many.")
+    starts_on = starts_on or timezone.localdate()
+    days = plan.trial_days if trial else None
+    ends_on = starts_on + dt.timedelta(days=days - 1) if trial else _year_after(starts_on)
+    subscription = Subscription.objects.create(
+        network=network,
+        plan=plan,
+        seats=seats,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        access_until=ends_on,
+        status=Subscription.Status.TRIAL if trial else Subscription.Status.ACTIVE,
+    )
+    if not trial:
+        invoice_issue(
+            network=network,
+            subscription=subscription,
+            kind=Invoice.Kind.NEW,
+            period_start=starts_on,
+            period_end=ends_on,
+            lines=period_lines(plan, seats),
+        )
+    return subscription
+
+
+def _year_after(day):
+    """The last day of a year starting on ``day`` (29 February starts end on 27 February)."""
+    try:
+        return day.replace(year=day.year + 1) - dt.timedelta(days=1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28) - dt.timedelta(days=1)
+
+
+@transaction.atomic
+def subscription_change(*, subscription_id, plan=None, seats=None, today=None):
+    """Change plan or seats now. Increases are invoiced pro rata for the rest of the period; no credit for cuts."""
+    today = today or timezone.localdate()
+    subscription = (
+        Subscription.objects.select_for_update(of=("self",)).select_related("plan", "network").get(pk=subscription_id)
+    )
+    if not subscription.is_live:
+        raise BillingError("Only a current subscription can be changed.")
+    new_plan = plan or subscription.plan
+    new_seats = subscription.seats if seats is None else seats
+    if new_seats < new_plan.included_seats:
+        new_seats = new_plan.included_seats
+    in_use = seats_in_use(subscription.network)
+    if new_seats < in_use:
+        raise BillingError(f"{in_use} seats are in use (members and pending invitations); remove some first.")
+    remaining = (subscription.ends_on - today).days + 1
+    fraction = Decimal(max(remaining, 0)) / Decimal((subscription.ends_on - subscription.starts_on).days + 1)
+    before = _annual_cost(subscription.plan, subscription.seats)
+    after = _annual_cost(new_plan, new_seats)
+    invoice = None
+    if after > before and subscription.status != Subscription.Status.TRIAL:
+        lines = [
+            (
+                f"Change to {new_plan} with {new_seats} seats, {today:%d %b %Y} to {subscription.ends_on:%d %b %Y} "
+                f"({remaining} days of {(subscription.ends_on - subscription.starts_on).days + 1})",
+                Decimal("1"),
+                money((after - before) * fraction),
+            )
+        ]
+        invoice = invoice_issue(
+            network=subscription.network,
+            subscription=subscription,
+            kind=Invoice.Kind.ADJUSTMENT,
+            period_start=today,
+            period_end=subscription.ends_on,
+            lines=lines,
+        )
+    Subscription.objects.filter(pk=subscription.pk).update(plan=new_plan, seats=new_seats)
+    subscription.refresh_from_db()
+    return subscription, invoice
+
+
+def _annual_cost(plan, seats):
+    return plan.annual_price + max(0, seats - plan.included_seats) * plan.extra_seat_price
+
+
+@transaction.atomic
+def subscription_cancel(*, subscription_id, immediately=False):
+    """Stop renewing (access to the end of the period), or end access now."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+    if subscription.status in (Subscription.Status.EXPIRED, Subscription.Status.CANCELLED):
+        raise BillingError("That subscription has already ended.")
+    changes = {"cancel_at_period_end": True, "cancelled_at": timezone.now()}
+    if immediately:
+        today = timezone.localdate()
+        changes.update(
+            status=Subscription.Status.CANCELLED,
+            ends_on=max(subscription.starts_on, today),
+            access_until=max(subscription.starts_on, today),
+        )
+    Subscription.objects.filter(pk=subscription.pk).update(**changes)
+    if subscription.renewal_invoice_id:
+        Invoice.objects.filter(
+            pk=subscription.renewal_invoice_id, status=Invoice.Status.ISSUED, payments__isnull=True
+        ).update(status=Invoice.Status.VOID)
+    subscription.refresh_from_db()
+    return subscription
+
+
+@transaction.atomic
+def invoice_void(*, invoice_id):
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    if invoice.status != Invoice.Status.ISSUED or invoice.payments.exists():
+        raise BillingError("Only an unpaid invoice with no payments can be voided.")
+    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.VOID)
+    invoice.refresh_from_db()
+    return invoice
+
+
+@transaction.atomic
+def payment_record(*, invoice_id, amount, method, received_on, reference="", actor=None, provider_event_id=None):
+    """Record money received against an invoice; when it is paid in full, the subscription moves on."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    amount = money(amount)
+    if amount <= 0:
+        raise BillingError("A payment must be more than £0.00.")
+    if invoice.status == Invoice.Status.VOID:
+        raise BillingError("That invoice is void.")
+    paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    if paid + amount > invoice.total:
+        raise BillingError(f"That is more than the £{invoice.total - paid} still owed on {invoice.display_number}.")
+    if received_on > timezone.localdate():
+        raise BillingError("A payment cannot be received in the future.")
+    payment = Payment.objects.create(
+        invoice=invoice,
+        amount=amount,
+        method=method,
+        received_on=received_on,
+        reference=reference.strip(),
+        recorded_by=actor,
+        provider_event_id=provider_event_id,
+    )
+    if paid + amount == invoice.total:
+        Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.PAID, paid_on=received_on)
+        _settle(invoice)
+        _after_commit(jobs.send_payment_received, invoice.pk)
+    return payment
+
+
+def _settle(invoice):
+    """What a fully paid invoice does to its subscription.
+
+    A paid renewal secures access to the end of the next period at once; the new period itself (and a fresh
+    question allowance) starts when the current one ends — now, if it already has. Paying anything on a past
+    due subscription makes it active again.
+    """
+    if invoice.subscription_id is None:
+        return
+    today = timezone.localdate()
+    subscription = Subscription.objects.select_for_update().get(pk=invoice.subscription_id)
+    if invoice.kind == Invoice.Kind.RENEWAL and subscription.renewal_invoice_id == invoice.pk:
+        if subscription.ends_on < today:
+            _start_next_period(subscription, invoice)
+        else:
+            Subscription.objects.filter(pk=subscription.pk).update(access_until=invoice.period_end)
+    elif subscription.status == Subscription.Status.PAST_DUE:
+        Subscription.objects.filter(pk=subscription.pk).update(
+            status=Subscription.Status.ACTIVE, access_until=max(subscription.access_until, invoice.period_end)
+        )
+
+
+def _start_next_period(subscription, invoice):
+    Subscription.objects.filter(pk=subscription.pk).update(
+        status=Subscription.Status.ACTIVE,
+        starts_on=invoice.period_start,
+        ends_on=invoice.period_end,
+        access_until=invoice.period_end,
+        questions_used=0,
+        renewal_invoice=None,
+    )
+
+
+# --- the daily sweep ---------------------------------------------------------------------------------------------
+
+
+def sweep(*, today=None):
+    """Issue renewal invoices, remind about overdue ones, move ended periods to grace, expire after grace.
+
+    Reads only what is due (indexed on status and dates); each step is claimed with a conditional UPDATE so a
+    second run on the same day, or two at once, does nothing twice. Returns counts of what it did.
+    """
+    today = today or timezone.localdate()
+    policy = BillingSettings.load()
+    done = {"renewal_invoices": 0, "reminders": 0, "renewed": 0, "past_due": 0, "expired": 0}
+
+    # 1. Renewal invoices, N days before the period ends (not for trials, not when cancelling).
+    notice = today + dt.timedelta(days=policy.renewal_notice_days)
+    for subscription_id in Subscription.objects.filter(
+        status=Subscription.Status.ACTIVE,
+        ends_on__lte=notice,
+        ends_on__gte=today,
+        cancel_at_period_end=False,
+        renewal_invoice__isnull=True,
+    ).values_list("pk", flat=True):
+        if _issue_renewal(subscription_id, today):
+            done["renewal_invoices"] += 1
+
+    # 2. Reminders for invoices past their due date, every N days.
+    last_allowed = today - dt.timedelta(days=policy.reminder_interval_days)
+    for invoice_id in (
+        Invoice.objects.filter(status=Invoice.Status.ISSUED, due_on__lt=today)
+        .filter(Q(last_reminder_on__isnull=True) | Q(last_reminder_on__lte=last_allowed))
+        .values_list("pk", flat=True)
+    ):
+        claimed = (
+            Invoice.objects.filter(pk=invoice_id, status=Invoice.Status.ISSUED)
+            .filter(Q(last_reminder_on__isnull=True) | Q(last_reminder_on__lte=last_allowed))
+            .update(last_reminder_on=today, reminders_sent=F("reminders_sent") + 1)
+        )
+        if claimed:
+            done["reminders"] += 1
+            transaction.on_commit(partial(django_rq.enqueue, jobs.send_invoice_reminder, invoice_id))
+
+    # 3. Periods that have ended: a paid renewal already moved ends_on on; otherwise grace, or the end.
+    for subscription in Subscription.objects.filter(
+        status__in=[Subscription.Status.ACTIVE, Subscription.Status.TRIAL], ends_on__lt=today
+    ).select_related("renewal_invoice"):
+        outcome = _end_period(subscription, today, policy)
+        if outcome:
+            done[outcome] += 1
+
+    # 4. Grace periods that have run out.
+    for subscription_id in Subscription.objects.filter(
+        status=Subscription.Status.PAST_DUE, access_until__lt=today
+    ).values_list("pk", flat=True):
+        if Subscription.objects.filter(
+            pk=subscription_id, status=Subscription.Status.PAST_DUE, access_until__lt=today
+        ).update(status=Subscription.Status.EXPIRED):
+            done["expired"] += 1
+            transaction.on_commit(partial(django_rq.enqueue, jobs.send_subscription_expired, subscription_id))
+    if any(done.values()):
+        log.info("Billing sweep %s: %s", today, done)
+    return done
+
+
+@transaction.atomic
+def _issue_renewal(subscription_id, today):
+    subscription = (
+        Subscription.objects.select_for_update(of=("self",)).select_related("plan", "network").get(pk=subscription_id)
+    )
+    if subscription.renewal_invoice_id or subscription.cancel_at_period_end:
+        return False
+    start = subscription.ends_on + dt.timedelta(days=1)
+    end = _year_after(start)
+    invoice = invoice_issue(
+        network=subscription.network,
+        subscription=subscription,
+        kind=Invoice.Kind.RENEWAL,
+        period_start=start,
+        period_end=end,
+        issued_on=today,
+        lines=period_lines(subscription.plan, subscription.seats, label=f", {start:%d %b %Y} to {end:%d %b %Y}"),
+    )
+    Subscription.objects.filter(pk=subscription.pk).update(renewal_invoice=invoice)
+    return True
+
+
+@transaction.atomic
+def _end_period(subscription, today, policy):
+    locked = (
+        Subscription.objects.select_for_update(of=("self",)).select_related("renewal_invoice").get(pk=subscription.pk)
+    )
+    if locked.status not in (Subscription.Status.ACTIVE, Subscription.Status.TRIAL) or locked.ends_on >= today:
+        return None
+    renewal = locked.renewal_invoice
+    if renewal is not None and renewal.status == Invoice.Status.PAID:
+        _start_next_period(locked, renewal)
+        return "renewed"
+    if locked.cancel_at_period_end or locked.status == Subscription.Status.TRIAL:
+        Subscription.objects.filter(pk=locked.pk).update(status=Subscription.Status.EXPIRED)
+        transaction.on_commit(partial(django_rq.enqueue, jobs.send_subscription_expired, locked.pk))
+        return "expired"
+    Subscription.objects.filter(pk=locked.pk).update(
+        status=Subscription.Status.PAST_DUE, access_until=locked.ends_on + dt.timedelta(days=policy.grace_days)
+    )
+    transaction.on_commit(partial(django_rq.enqueue, jobs.send_subscription_past_due, locked.pk))
+    return "past_due"
+
+
+def seats_in_use(network):
+    """Members plus pending invitations: each pending invitation holds a seat."""
+    return network.memberships.count() + Invitation.objects.filter(network=network).pending().count()
