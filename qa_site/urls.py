@@ -10,11 +10,13 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),
+    path("account/", include("qa_site.accounts.urls")),
     path("subscribe/", subscription_views.subscribe, name="subscribe"),
     path("payments/webhook/<slug:provider>/", subscription_views.payment_webhook, name="payment_webhook"),
     path("experts/", include("experts.urls")),
     path("search/", include("search.urls")),
     path("feeds/", include("feeds.urls")),
+    path("network/", include("qa_site.network.urls")),
     path("", include("qa_site.knowledge.urls")),
 ]
 

@@ -11,7 +11,7 @@ still unpaid at the end of grace: expired. Cancelling stops renewal; access last
 
 import datetime as dt
 import logging
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
 
 import django_rq
@@ -20,7 +20,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from . import jobs
-from .models import BillingSettings, Invitation, Invoice, InvoiceLine, InvoiceSequence, Payment, Subscription
+from .models import BillingSettings, Invitation, Invoice, InvoiceLine, InvoiceSequence, Network, Payment, Subscription
 
 log = logging.getLogger(__name__)
 PENNY = Decimal("0.01")
@@ -110,14 +110,18 @@ def invoice_issue(*, network, subscription, kind, period_start, period_end, line
 @transaction.atomic
 def subscription_start(*, network, plan, seats=None, starts_on=None, trial=False):
     """Start a network's subscription: a free trial, or a paid year with its first invoice."""
-    if network.subscriptions.live().exists():
+    # Lock the network so two starts at once cannot both pass the check below.
+    network = Network.objects.select_for_update().get(pk=network.pk)
+    starts_on = starts_on or timezone.localdate()
+    # Not only today's live subscription: one starting later, or still in its period, would overlap too.
+    if network.subscriptions.filter(status__in=Subscription.LIVE_STATUSES, access_until__gte=starts_on).exists():
         raise BillingError(f"{network} already has a current subscription.")
     seats = plan.included_seats if seats is None else seats
     if seats < plan.included_seats:
         raise BillingError(f"The {plan} plan includes {plan.included_seats} seats; choose at least that many.")
-    starts_on = starts_on or timezone.localdate()
-    days = plan.trial_days if trial else None
-    ends_on = starts_on + dt.timedelta(days=days - 1) if trial else _year_after(starts_on)
+    if trial and not plan.trial_days:
+        raise BillingError(f"The {plan} plan has no free trial.")
+    ends_on = starts_on + dt.timedelta(days=plan.trial_days - 1) if trial else _year_after(starts_on)
     subscription = Subscription.objects.create(
         network=network,
         plan=plan,
@@ -149,7 +153,12 @@ def _year_after(day):
 
 @transaction.atomic
 def subscription_change(*, subscription_id, plan=None, seats=None, today=None):
-    """Change plan or seats now. Increases are invoiced pro rata for the rest of the period; no credit for cuts."""
+    """Change plan or seats now. Increases are invoiced pro rata for the rest of the period; no credit for cuts.
+
+    A renewal invoice already issued for the next period follows the change: if nothing has been paid on it,
+    it is voided and issued again at the new price; if it has been paid (or partly), the increase for the next
+    period goes on the adjustment invoice as well. Returns (subscription, adjustment invoice or None).
+    """
     today = today or timezone.localdate()
     subscription = (
         Subscription.objects.select_for_update(of=("self",)).select_related("plan", "network").get(pk=subscription_id)
@@ -157,35 +166,80 @@ def subscription_change(*, subscription_id, plan=None, seats=None, today=None):
     if not subscription.is_live:
         raise BillingError("Only a current subscription can be changed.")
     new_plan = plan or subscription.plan
-    new_seats = subscription.seats if seats is None else seats
-    if new_seats < new_plan.included_seats:
-        new_seats = new_plan.included_seats
+    if seats is None:
+        new_seats = max(subscription.seats, new_plan.included_seats)
+    elif seats < new_plan.included_seats:
+        raise BillingError(f"The {new_plan} plan includes {new_plan.included_seats} seats; choose at least that many.")
+    else:
+        new_seats = seats
+    if new_plan.pk == subscription.plan_id and new_seats == subscription.seats:
+        raise BillingError(f"{subscription.network} already has the {new_plan} plan with {new_seats} seats.")
     in_use = seats_in_use(subscription.network)
     if new_seats < in_use:
         raise BillingError(f"{in_use} seats are in use (members and pending invitations); remove some first.")
-    remaining = (subscription.ends_on - today).days + 1
-    fraction = Decimal(max(remaining, 0)) / Decimal((subscription.ends_on - subscription.starts_on).days + 1)
+    period_days = (subscription.ends_on - subscription.starts_on).days + 1
+    remaining = max((subscription.ends_on - today).days + 1, 0)
+    fraction = Decimal(remaining) / Decimal(period_days)
     before = _annual_cost(subscription.plan, subscription.seats)
     after = _annual_cost(new_plan, new_seats)
-    invoice = None
+    lines, periods = [], []
     if after > before and subscription.status != Subscription.Status.TRIAL:
-        lines = [
-            (
-                f"Change to {new_plan} with {new_seats} seats, {today:%d %b %Y} to {subscription.ends_on:%d %b %Y} "
-                f"({remaining} days of {(subscription.ends_on - subscription.starts_on).days + 1})",
-                Decimal("1"),
-                money((after - before) * fraction),
+        amount = money((after - before) * fraction)
+        if amount > 0:
+            lines.append(
+                (
+                    f"Change to {new_plan} with {new_seats} seats, {today:%d %b %Y} to {subscription.ends_on:%d %b %Y} "
+                    f"({remaining} days of {period_days})",
+                    Decimal("1"),
+                    amount,
+                )
             )
-        ]
+            periods.append((today, subscription.ends_on))
+    renewal = Invoice.objects.select_for_update().filter(pk=subscription.renewal_invoice_id).first()
+    new_renewal = None
+    if renewal is not None and renewal.status != Invoice.Status.VOID:
+        if renewal.status == Invoice.Status.ISSUED and not renewal.payments.exists():
+            # Nothing paid on the next period yet: issue its invoice again at the new price.
+            Invoice.objects.filter(pk=renewal.pk).update(status=Invoice.Status.VOID)
+            new_renewal = invoice_issue(
+                network=subscription.network,
+                subscription=subscription,
+                kind=Invoice.Kind.RENEWAL,
+                period_start=renewal.period_start,
+                period_end=renewal.period_end,
+                issued_on=today,
+                lines=period_lines(
+                    new_plan,
+                    new_seats,
+                    label=f", {renewal.period_start:%d %b %Y} to {renewal.period_end:%d %b %Y}",
+                ),
+            )
+        elif after > before:
+            # The next period is (partly) paid at the old price: the increase for it is due too.
+            lines.append(
+                (
+                    f"Change to {new_plan} with {new_seats} seats, {renewal.period_start:%d %b %Y} to "
+                    f"{renewal.period_end:%d %b %Y} (the next period)",
+                    Decimal("1"),
+                    money(after - before),
+                )
+            )
+            periods.append((renewal.period_start, renewal.period_end))
+    invoice = None
+    if lines:
         invoice = invoice_issue(
             network=subscription.network,
             subscription=subscription,
             kind=Invoice.Kind.ADJUSTMENT,
-            period_start=today,
-            period_end=subscription.ends_on,
+            period_start=periods[0][0],
+            period_end=periods[-1][1],
+            issued_on=today,
             lines=lines,
         )
-    Subscription.objects.filter(pk=subscription.pk).update(plan=new_plan, seats=new_seats)
+    changes = {"plan": new_plan, "seats": new_seats}
+    if new_renewal is not None:
+        changes["renewal_invoice"] = new_renewal
+    Subscription.objects.filter(pk=subscription.pk).update(**changes)
     subscription.refresh_from_db()
     return subscription, invoice
 
@@ -202,12 +256,9 @@ def subscription_cancel(*, subscription_id, immediately=False):
         raise BillingError("That subscription has already ended.")
     changes = {"cancel_at_period_end": True, "cancelled_at": timezone.now()}
     if immediately:
-        today = timezone.localdate()
-        changes.update(
-            status=Subscription.Status.CANCELLED,
-            ends_on=max(subscription.starts_on, today),
-            access_until=max(subscription.starts_on, today),
-        )
+        end = max(subscription.starts_on, timezone.localdate())
+        # The period ends today (or never began), never later than it would have: a past due one keeps its end.
+        changes.update(status=Subscription.Status.CANCELLED, ends_on=min(subscription.ends_on, end), access_until=end)
     Subscription.objects.filter(pk=subscription.pk).update(**changes)
     if subscription.renewal_invoice_id:
         Invoice.objects.filter(
@@ -223,6 +274,8 @@ def invoice_void(*, invoice_id):
     if invoice.status != Invoice.Status.ISSUED or invoice.payments.exists():
         raise BillingError("Only an unpaid invoice with no payments can be voided.")
     Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.VOID)
+    # A void renewal invoice renews nothing: let the sweep issue a fresh one (unless the subscription is cancelled).
+    Subscription.objects.filter(renewal_invoice=invoice).update(renewal_invoice=None)
     invoice.refresh_from_db()
     return invoice
 
@@ -231,6 +284,13 @@ def invoice_void(*, invoice_id):
 def payment_record(*, invoice_id, amount, method, received_on, reference="", actor=None, provider_event_id=None):
     """Record money received against an invoice; when it is paid in full, the subscription moves on."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    try:
+        amount = Decimal(str(amount))
+        exact = amount.is_finite() and amount == amount.quantize(PENNY)
+    except InvalidOperation:  # not a number, or far too many digits to be money
+        exact = False
+    if not exact:
+        raise BillingError("A payment must be a sum in pounds and pence, such as 120.50.")
     amount = money(amount)
     if amount <= 0:
         raise BillingError("A payment must be more than £0.00.")
@@ -261,22 +321,21 @@ def _settle(invoice):
     """What a fully paid invoice does to its subscription.
 
     A paid renewal secures access to the end of the next period at once; the new period itself (and a fresh
-    question allowance) starts when the current one ends — now, if it already has. Paying anything on a past
-    due subscription makes it active again.
+    question allowance) starts when the current one ends — now, if it already has (which also takes a past due
+    subscription out of its grace period, or back from expiry). Other invoices change nothing: a past due
+    subscription stays past due until its renewal is paid. A cancelled subscription stays cancelled.
     """
     if invoice.subscription_id is None:
         return
     today = timezone.localdate()
     subscription = Subscription.objects.select_for_update().get(pk=invoice.subscription_id)
+    if subscription.status == Subscription.Status.CANCELLED:
+        return
     if invoice.kind == Invoice.Kind.RENEWAL and subscription.renewal_invoice_id == invoice.pk:
         if subscription.ends_on < today:
             _start_next_period(subscription, invoice)
         else:
             Subscription.objects.filter(pk=subscription.pk).update(access_until=invoice.period_end)
-    elif subscription.status == Subscription.Status.PAST_DUE:
-        Subscription.objects.filter(pk=subscription.pk).update(
-            status=Subscription.Status.ACTIVE, access_until=max(subscription.access_until, invoice.period_end)
-        )
 
 
 def _start_next_period(subscription, invoice):

@@ -13,6 +13,8 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
+import re
 import time
 from decimal import Decimal, InvalidOperation
 
@@ -40,9 +42,9 @@ class PaymentProvider:
 class SignedJSONProvider(PaymentProvider):
     name = "signed-json"
 
-    def __init__(self, secret, now=time.time):
+    def __init__(self, secret, now=None):
         self.secret = secret
-        self.now = now
+        self.now = now or time.time  # looked up per provider (one per request), so tests can move the clock
 
     @staticmethod
     def sign(secret, body, timestamp):
@@ -52,23 +54,56 @@ class SignedJSONProvider(PaymentProvider):
     def verify(self, body, headers):
         header = headers.get("Payment-Signature", "")
         parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
-        timestamp, signature = parts.get("t", ""), parts.get("v1", "")
-        if not timestamp.isdigit() or not signature:
+        timestamp, signature = parts.get("t", "").strip(), parts.get("v1", "").strip()
+        # ASCII only: str.isdigit() accepts "²", which int() refuses, and compare_digest refuses non-ASCII text.
+        if not _TIMESTAMP.fullmatch(timestamp) or not _HEX.fullmatch(signature):
             raise WebhookRejected("Missing or malformed Payment-Signature header.")
         if abs(self.now() - int(timestamp)) > TOLERANCE_SECONDS:
             raise WebhookRejected("The signature is too old (or from the future).")
         expected = self.sign(self.secret, body, timestamp)
-        if not hmac.compare_digest(expected, signature):
+        if not hmac.compare_digest(expected, signature.lower()):
             raise WebhookRejected("The signature does not match.")
         try:
-            event = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            event = json.loads(body, parse_constant=_refuse_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise WebhookRejected("The body is not JSON.") from None
         if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"].strip():
             raise WebhookRejected("The event has no id.")
         if not isinstance(event.get("type"), str) or not isinstance(event.get("data", {}), dict):
             raise WebhookRejected("The event has no type or its data is not an object.")
         return event
+
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _storable(value):
+    """Can ``value`` (parsed JSON) be stored as it is? No NUL characters or lone surrogates (PostgreSQL text and
+    jsonb refuse both), no infinite numbers (1e400 parses as a float infinity, which jsonb refuses)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def providers():
@@ -79,22 +114,26 @@ def providers():
 def _payment_details(data):
     """(invoice, amount, paid_on, reference) from a payment event's data, or raise ValueError saying what is wrong."""
     number = str(data.get("invoice", "")).strip().upper().removeprefix("AE-")
-    if not number.isdigit():
+    if not _INVOICE_NUMBER.fullmatch(number):
         raise ValueError("no invoice number")
     invoice = Invoice.objects.filter(number=int(number)).first()
     if invoice is None:
         raise ValueError(f"no invoice AE-{int(number):06d}")
     try:
         amount = Decimal(str(data.get("amount", "")))
-    except InvalidOperation:
+        exact = amount.is_finite() and amount > 0 and amount == amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # not a number, or too many digits to be pence ("1e999999")
         raise ValueError("amount is not a number") from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    if not exact:
         raise ValueError("amount must be a positive sum in pounds and pence")
     try:
         paid_on = dt.date.fromisoformat(str(data.get("paid_on", "")))
     except ValueError:
         raise ValueError("paid_on must be a date (YYYY-MM-DD)") from None
     return invoice, amount, paid_on, str(data.get("reference", ""))[:200]
+
+
+_INVOICE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def handle_webhook(provider_name, body, headers):
@@ -106,6 +145,8 @@ def handle_webhook(provider_name, body, headers):
         event = provider.verify(body, headers)
     except WebhookRejected as exc:
         return 400, str(exc)
+    if not _storable(event):
+        return 400, "The event contains text or numbers that cannot be stored (NUL, lone surrogates, infinity)."
     event_id = event["id"].strip()[:200]
     if PaymentEvent.objects.filter(provider=provider_name, event_id=event_id).exists():
         return 200, "Already processed."
@@ -125,7 +166,7 @@ def handle_webhook(provider_name, body, headers):
                     )
                     outcome = f"recorded £{amount} against {invoice.display_number}"
                 except (ValueError, billing.BillingError) as exc:
-                    outcome = f"not applied: {exc}"
+                    outcome = f"not applied: {exc}"[:300]
             PaymentEvent.objects.create(
                 provider=provider_name, event_id=event_id, kind=event["type"][:100], payload=event, outcome=outcome
             )

@@ -1,7 +1,13 @@
+from django.urls import include, path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from . import access, admin_views
 from .models import Membership, Network, Plan, Subscription
+
+BILLING_MENU_HOOK = "register_billing_menu_item"
 
 
 class NetworkViewSet(SnippetViewSet):
@@ -39,3 +45,67 @@ class SubscriptionsGroup(SnippetViewSetGroup):
 
 
 register_snippet(SubscriptionsGroup)
+
+
+# --- The billing console ----------------------------------------------------------------------------------------
+
+admin_urlpatterns = [
+    path("networks/", admin_views.NetworksView.as_view(), name="networks"),
+    path("networks/<int:pk>/start/", admin_views.StartView.as_view(), name="start"),
+    path("subscriptions/<int:pk>/change/", admin_views.ChangeView.as_view(), name="change"),
+    path("subscriptions/<int:pk>/cancel/", admin_views.CancelView.as_view(), name="cancel"),
+    path("invoices/", admin_views.InvoicesView.as_view(), name="invoices"),
+    path("invoices/<int:pk>/", admin_views.InvoiceView.as_view(), name="invoice"),
+    path("invoices/<int:pk>/print/", admin_views.InvoicePrintView.as_view(), name="invoice_print"),
+    path("invoices/<int:pk>/csv/", admin_views.InvoiceCSVView.as_view(), name="invoice_csv"),
+    path("invoices/<int:pk>/void/", admin_views.InvoiceVoidView.as_view(), name="invoice_void"),
+    path("webhooks/", admin_views.WebhookEventsView.as_view(), name="webhooks"),
+    path("report/", admin_views.BillingReportView.as_view(), name="report"),
+]
+
+
+@hooks.register("register_admin_urls")
+def register_admin_urls():
+    return [path("billing/", include((admin_urlpatterns, "billing_admin")))]
+
+
+class CoordinatorMenuItem(MenuItem):
+    def is_shown(self, request):
+        return access.is_coordinator(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_billing_menu():
+    return SubmenuMenuItem("Billing", Menu(register_hook_name=BILLING_MENU_HOOK), icon_name="doc-full", order=75)
+
+
+@hooks.register(BILLING_MENU_HOOK)
+def networks_menu_item():
+    return CoordinatorMenuItem(
+        "Networks and subscriptions", reverse("billing_admin:networks"), icon_name="group", order=10
+    )
+
+
+@hooks.register(BILLING_MENU_HOOK)
+def invoices_menu_item():
+    return CoordinatorMenuItem("Invoices", reverse("billing_admin:invoices"), icon_name="doc-full", order=20)
+
+
+@hooks.register(BILLING_MENU_HOOK)
+def webhooks_menu_item():
+    return CoordinatorMenuItem("Webhook deliveries", reverse("billing_admin:webhooks"), icon_name="link", order=30)
+
+
+@hooks.register(BILLING_MENU_HOOK)
+def billing_settings_menu_item():
+    return CoordinatorMenuItem(
+        "Billing settings",
+        reverse("wagtailsettings:edit", args=["subscriptions", "billingsettings"]),
+        icon_name="cog",
+        order=40,
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def billing_report_menu_item():
+    return CoordinatorMenuItem("Billing", reverse("billing_admin:report"), icon_name="table", order=120)

@@ -13,6 +13,8 @@ import datetime as dt
 import os
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 from osmem_server import OsmemServer
 
@@ -38,6 +40,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+def clear_cache():
+    """Empty the cache. On Redis, only this cache's keys: flushing the database would also empty rq's queues."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=backend.make_key("*")))
+        if keys:
+            client.delete(*keys)
+    else:
+        backend.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters, e-mail cooldowns and used TOTP codes live in the cache: each test starts with none."""
+    clear_cache()
+    yield
+    clear_cache()
 
 
 @pytest.fixture

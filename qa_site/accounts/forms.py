@@ -1,5 +1,7 @@
 from django import forms
 
+CONFIRMATION_PHRASE = "delete my account"
+
 
 class SignupForm(forms.Form):
     """Extra fields on allauth's sign-up form: people are named, not just addresses."""
@@ -11,3 +13,35 @@ class SignupForm(forms.Form):
         user.first_name = self.cleaned_data["first_name"].strip()
         user.last_name = self.cleaned_data["last_name"].strip()
         user.save(update_fields=["first_name", "last_name"])
+
+
+class DeleteAccountForm(forms.Form):
+    """Deleting an account asks for the current password and a typed confirmation."""
+
+    password = forms.CharField(
+        label="Your current password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirmation = forms.CharField(
+        label="Type “delete my account” to confirm",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your current password.")
+        return password
+
+    def clean_confirmation(self):
+        typed = " ".join(self.cleaned_data["confirmation"].split()).casefold()
+        if typed != CONFIRMATION_PHRASE:
+            raise forms.ValidationError(f"Type “{CONFIRMATION_PHRASE}” to confirm that you want to delete it.")
+        return typed

@@ -417,10 +417,17 @@ class QuestionEvent(models.Model):
 
 
 class AnswerRating(models.Model):
-    """A reader's rating of a published answer: it feeds the expert's scorecard."""
+    """A reader's rating of a published answer: it feeds the expert's scorecard.
+
+    A reader who deletes their account leaves their rating behind without their name (``user`` becomes null),
+    so an expert's scorecard does not change. The one-rating-per-reader constraint still holds for every
+    reader with an account: databases treat nulls as distinct in a unique constraint.
+    """
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="ratings")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answer_ratings")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="answer_ratings"
+    )
     stars = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(default=timezone.now)

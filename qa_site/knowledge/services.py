@@ -443,6 +443,31 @@ def question_withdraw(*, question_id, actor):
 
 
 @transaction.atomic
+def questions_withdraw_for_departed_asker(*, user):
+    """The asker deleted their account: their unanswered questions are withdrawn, each with an audit line.
+
+    Answers already submitted for review stay, so that a shared answer can still be published; nobody is
+    waiting for the rest. Returns how many were withdrawn.
+    """
+    withdrawn = 0
+    for question_id in Question.objects.filter(asker=user, status__in=Question.OPEN_STATUSES).values_list(
+        "pk", flat=True
+    ):
+        _transition(
+            question_id,
+            allowed=Question.OPEN_STATUSES,
+            to=Status.WITHDRAWN,
+            actor=None,
+            action=Action.WITHDRAWN,
+            clock=STOP,
+            note="The adviser deleted their account.",
+            needs_triage=False,
+        )
+        withdrawn += 1
+    return withdrawn
+
+
+@transaction.atomic
 def question_close_as_duplicate(*, question_id, actor, duplicate_of, note=""):
     """A coordinator points the adviser to an answer that already covers their question."""
     _check_coordinator(actor)

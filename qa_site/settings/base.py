@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "feeds",
     "qa_site.demo",
     "qa_site.scheduling",
+    "qa_site.network",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "qa_site.accounts.middleware.RequireTwoFactorMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -160,7 +162,13 @@ ACCOUNT_RATE_LIMITS = {
 # Rate limits on asking and inviting (django-ratelimit), per person.
 RATE_LIMIT_ASK = env_str("RATE_LIMIT_ASK", "20/h")
 RATE_LIMIT_INVITE = env_str("RATE_LIMIT_INVITE", "60/h")
+# Attempts at deleting one's account (each asks for the password), per person.
+RATE_LIMIT_DELETE_ACCOUNT = "10/h"
 RATELIMIT_VIEW = "qa_site.views.rate_limited"
+# Two-factor authentication (allauth.mfa, TOTP and recovery codes at /accounts/2fa/) is open to everyone.
+# When this is true, coordinators and experts on the panel must set it up before using any other page
+# (qa_site.accounts.middleware). On in production (MFA_REQUIRED_FOR_STAFF_AND_EXPERTS), off in dev and tests.
+MFA_REQUIRED_FOR_STAFF_AND_EXPERTS = True
 
 # Card payments: the shared secret of the payment provider's signed webhooks (unset: card payments off).
 PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "")
@@ -228,6 +236,8 @@ RQ = {"COMMIT_MODE": "auto"}
 # The Q&A core enqueues routing by name so that it never imports the experts app
 # (experts sits above the core; see docs/architecture.md).
 QA_ROUTING_JOB = "experts.jobs.route_question"
+# Deleting an account (qa_site.accounts, the lowest layer) asks these to tidy up what belongs to higher layers.
+ACCOUNT_DELETION_HOOKS = ["qa_site.knowledge.services.questions_withdraw_for_departed_asker"]
 
 # --- E-mail: printed to the console unless SMTP is configured.
 EMAIL_URL = env_url("EMAIL_URL", default=None, schemes=("smtp", "smtps"))

@@ -1,10 +1,12 @@
 """Local development: the embedded default that `make run` serves."""
 
 from .base import *  # noqa: F403
-from .env import env_list, env_str
+from .env import env_bool, env_list, env_str
 
 DEBUG = True
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-dev-only-key-never-use-in-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 INTERNAL_IPS = ["127.0.0.1"]
 PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "dev-only-webhook-secret")
+# The demo logins (coordinator, expert) work without setting up two-factor authentication first.
+MFA_REQUIRED_FOR_STAFF_AND_EXPERTS = env_bool("MFA_REQUIRED_FOR_STAFF_AND_EXPERTS", False)

@@ -37,3 +37,5 @@ if REDIS_URL:
     }
 
 PAYMENT_WEBHOOK_SECRET = "test-webhook-secret"
+# Tests that need two-factor authentication enforced turn it on with the `settings` fixture.
+MFA_REQUIRED_FOR_STAFF_AND_EXPERTS = False

@@ -1,0 +1,109 @@
+"""Forms of the network admin's pages: inviting, changing a member's role, and making keys."""
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from subscriptions.models import AccessKey, Invitation, Membership
+
+MAX_ORIGINS = 20
+ROLE_CHOICES = Membership.Role.choices
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=Invitation._meta.get_field("email").max_length,
+        help_text="We send them a link to join. It works for 14 days, and holds a seat until then.",
+    )
+    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES, initial=Membership.Role.ADVISER)
+    organisation = forms.CharField(
+        label="Organisation (optional)",
+        max_length=Invitation._meta.get_field("organisation").max_length,
+        required=False,
+        help_text="The member organisation they advise for.",
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES)
+
+
+_url = URLValidator(schemes=["http", "https"])
+
+
+def parse_origin(line):
+    """``line`` as a normalised origin ("https://www.example.org", "http://localhost:8000"), or None if it is not one.
+
+    An origin is a scheme (http or https), a host and an optional port: no path (a bare trailing slash is
+    forgiven), no query, no fragment, no user name or password.
+    """
+    if any(character.isspace() for character in line) or "?" in line or "#" in line or len(line) > 200:
+        return None
+    try:
+        parts = urlsplit(line)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number from 0 to 65535
+        _url(line)
+    except (ValueError, ValidationError):
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username is not None or parts.password is not None or parts.path not in ("", "/"):
+        return None
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+class KeyForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=AccessKey._meta.get_field("name").max_length,
+        help_text="Where you will use it, e.g. “Members' website”.",
+    )
+    kind = forms.ChoiceField(label="Kind", choices=AccessKey.Kind.choices, widget=forms.RadioSelect)
+    allowed_origins = forms.CharField(
+        label="Websites allowed to show the widget",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Widgets only: one website per line, as scheme and host only, e.g. https://www.example.org",
+    )
+
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(value, label) for value, label in AccessKey.Kind.choices if value in kinds]
+        if len(kinds) == 1:
+            self.fields["kind"].initial = kinds[0]
+
+    def clean_allowed_origins(self):
+        lines = [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines() if line.strip()]
+        if len(lines) > MAX_ORIGINS:
+            raise ValidationError(f"List at most {MAX_ORIGINS} websites.")
+        origins, errors = [], []
+        for number, line in enumerate(lines, start=1):
+            origin = parse_origin(line)
+            if origin is None:
+                shown = line if len(line) <= 60 else line[:57] + "…"
+                errors.append(
+                    f"Line {number} (“{shown}”) is not a website origin: write only http:// or https:// and the "
+                    "host name, e.g. https://www.example.org, with no path after it."
+                )
+            elif origin not in origins:
+                origins.append(origin)
+        if errors:
+            raise ValidationError(errors)
+        return origins
+
+    def clean(self):
+        cleaned = super().clean()
+        origins = cleaned.get("allowed_origins")
+        if cleaned.get("kind") == AccessKey.Kind.WIDGET and origins == []:
+            self.add_error("allowed_origins", "List at least one website where the widget will be shown.")
+        if cleaned.get("kind") == AccessKey.Kind.FEED and origins:
+            self.add_error(
+                "allowed_origins", "Feeds are read by feed readers, not shown on websites: leave this empty for a feed."
+            )
+        return cleaned

@@ -1,0 +1,206 @@
+"""Keys for a network's feeds and widgets: made, listed with how to use them, revoked; only on plans that have them."""
+
+import pytest
+
+from qa_site.network.forms import parse_origin
+from subscriptions.models import AccessKey, Plan
+
+from .pages import messages_of, soup, text_of
+
+KEYS = "/network/northshire/keys/"
+
+
+def field_errors(response, name):
+    errors = soup(response).select_one(f"#id_{name}_errors")
+    return [" ".join(li.get_text().split()) for li in errors.select("li")] if errors else []
+
+
+@pytest.fixture
+def feeds_too(northshire):
+    Plan.objects.filter(slug="standard").update(widgets=True, private_feeds=True)
+
+
+def test_a_widget_key_is_made_and_shown_with_its_snippet(as_nadia, northshire, nadia, settings):
+    settings.BASE_URL = "https://ask.example.org"
+    response = as_nadia.post(
+        KEYS,
+        {
+            "name": " Members' website ",
+            "kind": "widget",
+            "allowed_origins": "https://www.northshire.example.org/\r\n\r\nHTTP://Localhost:8000\nhttps://www.northshire.example.org",
+        },
+        follow=True,
+    )
+    assert messages_of(response) == ["Key “Members' website” created."]
+    key = AccessKey.objects.get()
+    assert (key.name, key.kind, key.created_by, key.network) == ("Members' website", "widget", nadia, northshire)
+    assert key.allowed_origins == "https://www.northshire.example.org\nhttp://localhost:8000"
+    assert len(key.key) >= 32
+    card = text_of(response, f"key-{key.pk}")
+    assert f"Key {key.key}" in card
+    assert (
+        f'Paste this into your web page <script src="https://ask.example.org/embed/widget.js" data-key="{key.key}" '
+        "async></script> coming with syndication"
+    ) in card
+    assert "Allowed websites https://www.northshire.example.org , http://localhost:8000" in card
+
+
+def test_a_feed_key_shows_its_feed_address(as_nadia, feeds_too, settings):
+    settings.BASE_URL = "https://ask.example.org"
+    as_nadia.post(KEYS, {"name": "Intranet", "kind": "feed", "allowed_origins": ""})
+    key = AccessKey.objects.get()
+    assert key.kind == "feed"
+    assert key.allowed_origins == ""
+    response = as_nadia.get(KEYS)
+    assert f"Feed address https://ask.example.org/feeds/network/{key.key}.rss coming with syndication" in text_of(
+        response, f"key-{key.pk}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "origin"),
+    [
+        ("https://www.example.org", "https://www.example.org"),
+        ("https://www.example.org/", "https://www.example.org"),
+        ("HTTPS://WWW.Example.ORG", "https://www.example.org"),
+        ("http://localhost:8000", "http://localhost:8000"),
+        ("https://192.0.2.10:8443", "https://192.0.2.10:8443"),
+        ("https://www.example.org/page", None),
+        ("https://www.example.org//", None),
+        ("https://www.example.org/?q=1", None),
+        ("https://www.example.org?q=1", None),
+        ("https://www.example.org#top", None),
+        ("https://user:secret@www.example.org", None),
+        ("ftp://www.example.org", None),
+        ("javascript:alert(1)", None),
+        ("www.example.org", None),
+        ("//www.example.org", None),
+        ("https://", None),
+        ("https://exa mple.org", None),
+        ("https://www.example.org:99999", None),
+        ("https://www.example.org:port", None),
+        ("https://-bad-.example.org", None),
+        ("https://" + "a" * 250 + ".org", None),
+    ],
+)
+def test_origins_are_scheme_and_host_only(line, origin):
+    assert parse_origin(line) == origin
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "errors"),
+    [
+        (
+            {"allowed_origins": "https://www.example.org\nhttps://www.example.org/members"},
+            "allowed_origins",
+            [
+                "Line 2 (“https://www.example.org/members”) is not a website origin: write only http:// or https:// "
+                "and the host name, e.g. https://www.example.org, with no path after it."
+            ],
+        ),
+        (
+            {"allowed_origins": "example.org\nftp://example.org"},
+            "allowed_origins",
+            [
+                "Line 1 (“example.org”) is not a website origin: write only http:// or https:// and the host name, "
+                "e.g. https://www.example.org, with no path after it.",
+                "Line 2 (“ftp://example.org”) is not a website origin: write only http:// or https:// and the host "
+                "name, e.g. https://www.example.org, with no path after it.",
+            ],
+        ),
+        ({"allowed_origins": ""}, "allowed_origins", ["List at least one website where the widget will be shown."]),
+        (
+            {"allowed_origins": " \n \n"},
+            "allowed_origins",
+            ["List at least one website where the widget will be shown."],
+        ),
+        (
+            {"allowed_origins": "\n".join(f"https://site{n}.example.org" for n in range(21))},
+            "allowed_origins",
+            ["List at most 20 websites."],
+        ),
+        ({"name": ""}, "name", ["This field is required."]),
+        ({"name": "   "}, "name", ["This field is required."]),
+        ({"name": "x" * 101}, "name", ["Ensure this value has at most 100 characters (it has 101)."]),
+        ({"kind": "banner"}, "kind", ["Select a valid choice. banner is not one of the available choices."]),
+        # The standard plan has widgets but not private feeds.
+        ({"kind": "feed"}, "kind", ["Select a valid choice. feed is not one of the available choices."]),
+    ],
+)
+def test_bad_keys_are_refused_with_a_reason(as_nadia, northshire, data, field, errors):
+    response = as_nadia.post(KEYS, {"name": "Website", "kind": "widget", "allowed_origins": "https://a.org", **data})
+    assert response.status_code == 400
+    assert field_errors(response, field) == errors
+    assert not AccessKey.objects.exists()
+
+
+def test_a_feed_takes_no_websites(as_nadia, feeds_too):
+    response = as_nadia.post(KEYS, {"name": "Feed", "kind": "feed", "allowed_origins": "https://a.org"})
+    assert response.status_code == 400
+    assert field_errors(response, "allowed_origins") == [
+        "Feeds are read by feed readers, not shown on websites: leave this empty for a feed."
+    ]
+    assert not AccessKey.objects.exists()
+
+
+def test_plans_without_the_features_say_which_plans_have_them(as_nadia, northshire, premium_plan):
+    Plan.objects.filter(slug="standard").update(widgets=False, private_feeds=False)
+    Plan.objects.filter(slug="premium").update(widgets=True, private_feeds=True)
+    PlanFactory = type(premium_plan)  # noqa: N806
+    PlanFactory.objects.create(
+        name="Network Plus", slug="plus", annual_price=3000, widgets=True, private_feeds=False, is_listed=True
+    )
+    PlanFactory.objects.create(name="Hidden", slug="hidden", annual_price=9000, widgets=True, is_listed=False)
+    response = as_nadia.get(KEYS)
+    assert response.status_code == 200
+    assert text_of(response, "missing-1") == (
+        "Feeds are not included in your plan. They come with the Premium plan: compare plans or contact us to change."
+    )
+    assert text_of(response, "missing-2") == (
+        "Widgets are not included in your plan. They come with the Premium and Network Plus plans: compare plans "
+        "or contact us to change."
+    )
+    assert soup(response).select_one("#new-key") is None
+    response = as_nadia.post(KEYS, {"name": "Sneaky", "kind": "widget", "allowed_origins": "https://a.org"})
+    assert response.status_code == 403
+    assert not AccessKey.objects.exists()
+
+
+def test_keys_kept_after_the_plan_lost_the_feature_are_flagged(as_nadia, northshire, nadia):
+    key = AccessKey.objects.create(network=northshire, name="Old widget", kind="widget", created_by=nadia)
+    Plan.objects.filter(slug="standard").update(widgets=False)
+    card = text_of(as_nadia.get(KEYS), f"key-{key.pk}")
+    assert "Your plan no longer includes widgets: this key will not work." in card
+
+
+def test_revoking_a_key(as_nadia, northshire, nadia):
+    key = AccessKey.objects.create(
+        network=northshire, name="Website", kind="widget", created_by=nadia, allowed_origins="https://a.org"
+    )
+    url = f"/network/northshire/keys/{key.pk}/revoke/"
+    assert as_nadia.get(url).status_code == 405
+    response = as_nadia.post(url, follow=True)
+    assert messages_of(response) == ["The key “Website” is revoked: it stops working at once."]
+    key.refresh_from_db()
+    revoked_at = key.revoked_at
+    assert revoked_at is not None
+    card = text_of(response, f"key-{key.pk}")
+    assert card.startswith(f"Website Widget Revoked {revoked_at.day} ")
+    assert key.key not in card
+    response = as_nadia.post(url, follow=True)
+    assert messages_of(response) == ["The key “Website” was already revoked."]
+    key.refresh_from_db()
+    assert key.revoked_at == revoked_at
+
+
+def test_keys_belong_to_their_network(client, northshire, westvale, nadia, walter):
+    key = AccessKey.objects.create(network=westvale, name="Westvale site", kind="widget", created_by=walter)
+    client.force_login(nadia)
+    assert client.post(f"/network/northshire/keys/{key.pk}/revoke/").status_code == 404
+    assert client.post(f"/network/westvale/keys/{key.pk}/revoke/").status_code == 403
+    assert key.key not in client.get(KEYS).content.decode()
+    client.force_login(walter)
+    assert client.post(KEYS, {"name": "x", "kind": "widget", "allowed_origins": "https://a.org"}).status_code == 403
+    key.refresh_from_db()
+    assert key.is_active
+    assert not AccessKey.objects.filter(network=northshire).exists()
