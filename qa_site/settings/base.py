@@ -182,7 +182,10 @@ WAGTAILADMIN_LOGIN_URL = "account_login"
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False  # passwords are managed through allauth
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "rtf", "txt", "xlsx"]
 
-# --- Search: Wagtail's database backend by default; Elasticsearch when ELASTICSEARCH_URL is set.
+# --- Search: the product's own engine (search/backends): the database's full-text index (SQLite FTS5,
+# PostgreSQL tsvector) by default; Elasticsearch when ELASTICSEARCH_URL is set, falling back to the database.
+SEARCH_BACKEND = "search.backends.database.DatabaseBackend"
+# Wagtail's own (admin) search: database backend by default; Elasticsearch when ELASTICSEARCH_URL is set.
 ELASTICSEARCH_URL = env_url("ELASTICSEARCH_URL", default=None, schemes=("http", "https"))
 if ELASTICSEARCH_URL:
     from search.transport import PlainJSONNode
