@@ -14,7 +14,9 @@ from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.utils import timezone
 
-from . import charts, fees, stats
+from qa_site import charts
+
+from . import fees, stats
 from .stats import LONDON
 
 DEFAULT_WEEKS = 26

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_POST
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
+from qa_site import charts
 from qa_site.knowledge import services
 from qa_site.knowledge.models import LISTING_PAGE_SIZE, Answer, Question, QuestionEvent, QuestionPage, TopicPage
 
-from . import charts, fees, sla, stats
+from . import fees, sla, stats
 from . import services as panel
 from .forms import AnswerForm, ApplicationForm, ClarificationForm, DeclineForm, ExpertSettingsForm
 from .models import ExpertApplication, ExpertProfile

@@ -31,7 +31,9 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import access, billing, charts
+from qa_site import charts
+
+from . import access, billing
 from .models import (
     BillingSettings,
     Invitation,
@@ -911,6 +913,7 @@ class BillingReportView(CoordinatorView):
                     "Received": [row["received"] for row in rows],
                     "Outstanding": [row["outstanding"] for row in rows],
                 },
+                money=True,
             ),
             overdue=list(overdue_invoices(today)),
             today=today,

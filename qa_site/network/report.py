@@ -13,9 +13,10 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from experts import charts, stats
+from experts import stats
 from experts.reports import csv_response
 from experts.stats import LONDON
+from qa_site import charts
 from qa_site.knowledge.models import Question
 from subscriptions.models import UsageCount
 

@@ -1,7 +1,8 @@
 """Charts for the pages that summarise numbers, drawn server-side as SVG with pygal.
 
 Inline SVG, no JavaScript, no requests to anyone else's server; every chart sits beside a table with the
-same numbers (and a CSV of them), so nothing is only in the picture.
+same numbers (and a CSV of them), so nothing is only in the picture. A leaf module: it imports no app, so
+every app may draw with it.
 """
 
 import math
@@ -60,11 +61,16 @@ def _svg(chart):
     return mark_safe(_SCRIPT.sub("", chart.render(is_unicode=True)))
 
 
-def bar(*, title, labels, series, percent=False, height=320):
-    """A bar chart as inline SVG. ``series``: {name: [values aligned with labels]}."""
-    chart = _config(pygal.Bar, title=title, labels=labels, percent=percent, height=height)
+def pounds(value):
+    return f"£{value:,.2f}"
+
+
+def bar(*, title, labels, series, percent=False, height=320, money=False):
+    """A bar chart as inline SVG. ``series``: {name: [values aligned with labels]}; ``money`` labels values in £."""
+    extra = {"value_formatter": pounds} if money else {}
+    chart = _config(pygal.Bar, title=title, labels=labels, percent=percent, height=height, **extra)
     for name, values in series.items():
-        chart.add(name, list(values))
+        chart.add(name, [float(value) for value in values] if money else list(values))
     return _svg(chart)
 
 
