@@ -112,7 +112,12 @@ def invitation_accept(*, token, user):
     if invitation.state == "accepted" and invitation.accepted_by_id == user.pk:
         return Membership.objects.get(network=invitation.network, user=user)
     if invitation.state != "pending":
-        raise MembershipError(f"This invitation has been {invitation.state}. Ask your network admin for a new one.")
+        reason = {
+            "accepted": "This invitation has already been used by someone else.",
+            "revoked": "This invitation was withdrawn by your network admin.",
+            "expired": "This invitation has expired.",
+        }[invitation.state]
+        raise MembershipError(f"{reason} Ask your network admin for a new one.")
     if invitation.email.lower() not in _verified_addresses(user):
         raise MembershipError(
             f"This invitation was sent to {invitation.email}. Sign in with that address (and confirm it) to join."

@@ -145,7 +145,7 @@ class Command(BaseCommand):
                 slug=slug,
                 name=name,
                 website=f"https://{slug}.example.org/",
-                billing_address=f"{name}\nThe Old School House\nHigh Street",
+                billing_address="The Old School House\nHigh Street",
                 created_at=self.now - dt.timedelta(days=720),
             )
             plan = plans[plan_slug]
