@@ -203,7 +203,8 @@ class ReassignView(CoordinatorView):
     def post(self, request, pk):
         question = get_object_or_404(Question.objects.select_related("assignee"), pk=pk)
         back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(
+        # A path on this site: anything else ("sla_board", "-1") would be taken by redirect() for a view name.
+        if not back.startswith("/") or not url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             back = reverse("experts_admin:sla_board")
@@ -356,6 +357,9 @@ class ApplicationsView(CoordinatorView):
         return context
 
 
+DECISION_NOTE_MAX = 5000
+
+
 class ApplicationDecideView(CoordinatorView):
     http_method_names = ["post"]
 
@@ -364,6 +368,9 @@ class ApplicationDecideView(CoordinatorView):
         name = application.user.display_name
         action = request.POST.get("action")
         note = request.POST.get("note", "").strip()
+        if "\x00" in note or len(note) > DECISION_NOTE_MAX:  # PostgreSQL refuses NUL in text: a 500, not a message
+            messages.error(request, f"Write the note as plain text, at most {DECISION_NOTE_MAX:,} characters.")
+            return redirect("experts_admin:applications")
         try:
             if action == "approve":
                 profile = panel_services.application_approve(application_id=pk, actor=request.user, note=note)

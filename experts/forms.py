@@ -3,6 +3,7 @@ from django.core.validators import FileExtensionValidator
 from django.template.defaultfilters import filesizeformat
 from wagtail.images.fields import WagtailImageField
 
+from qa_site.knowledge.forms import PageMultipleChoiceField
 from qa_site.knowledge.models import TopicPage
 
 
@@ -74,7 +75,7 @@ def live_topics():
     return TopicPage.objects.live().order_by("title")
 
 
-class TopicsField(forms.ModelMultipleChoiceField):
+class TopicsField(PageMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def __init__(self, **kwargs):

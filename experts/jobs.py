@@ -90,3 +90,37 @@ def send_application_decision(application_id):
             template="experts/emails/application_decision",
             context={"application": application, "path": reverse("experts:dashboard")},
         )
+
+
+def review_sweep():
+    """The scheduled review sweep (daily): published answers past their review-by date go back to experts."""
+    from . import reviews
+
+    return reviews.sweep()
+
+
+def send_review_due(review_ids):
+    """Tell experts which answers have come back for review: one e-mail per expert, each review told once."""
+    from django.utils import timezone
+
+    from qa_site.knowledge.models import AnswerReview
+
+    from . import reviews
+
+    now = timezone.now()
+    claimed = [
+        review_id
+        for review_id in review_ids
+        if AnswerReview.objects.filter(pk=review_id, notified_at=None, status=AnswerReview.Status.DUE).update(
+            notified_at=now
+        )
+    ]
+    waiting = list(
+        AnswerReview.objects.filter(pk__in=claimed).select_related("page", "page__topic", "expert").order_by("pk")
+    )
+    for expert, items in reviews.recipients(waiting).items():
+        send_templated(
+            to=expert.email,
+            template="experts/emails/review_due",
+            context={"expert": expert, "reviews": items, "path": reverse("experts:dashboard") + "#reviews"},
+        )

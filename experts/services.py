@@ -111,6 +111,8 @@ def expert_set_status(*, profile_id, status, actor):
                 reason=f"{profile.user.display_name} left the panel: routed to another expert.",
             )
             handed_back += 1
+        # Published answers waiting for their review go to the other experts on each answer's topic.
+        lifecycle.answer_reviews_release(expert=profile.user, actor=actor)
     return profile, handed_back
 
 

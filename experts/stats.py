@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from qa_site.knowledge.models import AnswerRating, Question, QuestionEvent
+from qa_site.knowledge.models import AnswerRating, HelpfulVote, Question, QuestionEvent
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -48,6 +48,13 @@ def summarise(rows):
     ]
 
 
+# Readers' "Was this helpful?" votes on the published answers an expert is named on.
+HELPFUL_COUNTS = {
+    "helpful_yes": Count("pk", filter=Q(helpful=True)),
+    "helpful_no": Count("pk", filter=Q(helpful=False)),
+}
+
+
 def scorecard(*, expert_user):
     """The expert's record: answers, SLA met %, median working hours, ratings, returns from review."""
     timed = list(answered().filter(assignee=expert_user).values_list("sla_met", "working_hours_to_answer"))
@@ -56,8 +63,10 @@ def scorecard(*, expert_user):
     )
     returned = QuestionEvent.objects.filter(action=QuestionEvent.Action.RETURNED, question__assignee=expert_user)
     published = Question.objects.filter(assignee=expert_user, status=Question.Status.PUBLISHED).count()
+    helpful = HelpfulVote.objects.filter(page__expert=expert_user).aggregate(**HELPFUL_COUNTS)
     met = sum(1 for m, _ in timed if m)
     return {
+        **helpful,
         "answered": len(timed),
         "published": published,
         "met_percent": _percent(met, len(timed)),
@@ -106,7 +115,7 @@ def by_field(queryset, field, label_field):
 
 
 def panel_scorecards(expert_user_ids):
-    """``scorecard`` for many experts at once, in three queries: {user id: {...}} (without ``returned``)."""
+    """``scorecard`` for many experts at once, in four queries: {user id: {...}} (without ``returned``)."""
     ids = list(expert_user_ids)
     timed = {}
     for user_id, met, hours in (
@@ -127,11 +136,21 @@ def panel_scorecards(expert_user_ids):
         .values("question__assignee_id")
         .annotate(average=Avg("stars"), count=Count("pk"))
     }
+    helpful = {
+        row["page__expert_id"]: row
+        for row in HelpfulVote.objects.filter(page__expert_id__in=ids)
+        .order_by()
+        .values("page__expert_id")
+        .annotate(**HELPFUL_COUNTS)
+    }
     cards = {}
     for user_id in ids:
         rows = timed.get(user_id, [])
         rating = ratings.get(user_id, {"average": None, "count": 0})
+        votes = helpful.get(user_id, {"helpful_yes": 0, "helpful_no": 0})
         cards[user_id] = {
+            "helpful_yes": votes["helpful_yes"],
+            "helpful_no": votes["helpful_no"],
             "answered": len(rows),
             "published": published.get(user_id, 0),
             "met_percent": _percent(sum(1 for met, _ in rows if met), len(rows)),

@@ -9,6 +9,7 @@ app_name = "experts"
 urlpatterns = [
     path("", views.panel_index, name="panel"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/reviews/<int:pk>/", views.review, name="review"),
     path("questions/<int:pk>/", views.question, name="question"),
     path("questions/<int:pk>/accept/", views.accept, name="accept"),
     path("settings/", views.expert_settings, name="settings"),

@@ -19,9 +19,17 @@ from wagtail.models import Collection
 
 from qa_site import charts
 from qa_site.knowledge import services
-from qa_site.knowledge.models import LISTING_PAGE_SIZE, Answer, Question, QuestionEvent, QuestionPage, TopicPage
+from qa_site.knowledge.models import (
+    LISTING_PAGE_SIZE,
+    Answer,
+    AnswerReview,
+    Question,
+    QuestionEvent,
+    QuestionPage,
+    TopicPage,
+)
 
-from . import fees, sla, stats
+from . import fees, reviews, sla, stats
 from . import services as panel
 from .forms import AnswerForm, ApplicationForm, ClarificationForm, DeclineForm, ExpertSettingsForm
 from .models import ExpertApplication, ExpertProfile
@@ -63,6 +71,7 @@ def dashboard(request):
             "profile": profile,
             "queue": queue,
             "recent": recent,
+            "reviews": reviews.waiting_for(request.user, profile),
             "scorecard": stats.scorecard(expert_user=request.user),
             **_performance_by_month(request.user),
             "fee_months": fees.monthly_totals(expert_user=request.user),
@@ -169,6 +178,43 @@ def question(request, pk):
         request,
         "experts/question.html",
         {"question": question, "answer": answer, "can_edit": can_edit, "thread": thread, **forms},
+    )
+
+
+# --- Published answers back for review --------------------------------------------------------------------------
+
+
+@login_required
+def review(request, pk):
+    """A published answer past its review date: confirm it is still correct, or write an update for review."""
+    _expert_profile(request.user)
+    item = get_object_or_404(AnswerReview.objects.select_related("page", "page__topic", "expert"), pk=pk)
+    if not services.may_review(item, request.user):
+        raise PermissionDenied("This answer is being reviewed by another expert.")
+    can_act = item.status == AnswerReview.Status.DUE
+    form = AnswerForm(initial={"body": item.answer_text or item.page.answer}, submitting=True)
+    if request.method == "POST":
+        if not can_act:
+            messages.error(request, "This answer is no longer waiting for your review.")
+            return redirect("experts:review", pk=item.pk)
+        try:
+            if request.POST.get("action") == "confirm":
+                services.answer_review_confirm(review_id=item.pk, expert=request.user)
+                messages.success(request, f"Thank you: “{item.page.title}” is marked checked today.")
+                return redirect("experts:dashboard")
+            form = AnswerForm(request.POST, submitting=True)
+            if form.is_valid():
+                services.answer_review_submit(review_id=item.pk, expert=request.user, body=form.cleaned_data["body"])
+                messages.success(request, "Thank you: your update has gone to a coordinator for review.")
+                return redirect("experts:dashboard")
+        except services.TransitionError as exc:
+            messages.error(request, str(exc))
+            return redirect("experts:review", pk=item.pk)
+    return render(
+        request,
+        "experts/review.html",
+        {"review": item, "page": item.page, "form": form, "can_act": can_act},
+        status=400 if form.is_bound else 200,
     )
 
 

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class FeedsConfig(AppConfig):
     name = "feeds"
     verbose_name = "Feeds and syndication"
+
+    def ready(self):
+        from . import alerts, caching, generation
+
+        generation.connect()
+        caching.connect()
+        alerts.connect()

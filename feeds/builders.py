@@ -1,18 +1,23 @@
 """Build RSS 2.0 and Atom documents of published answers with feedgen.
 
-Public feeds carry teasers of public answers only: the full answer is for
-subscribers, on the site. GUIDs are tag URIs built from the page id, so they
-never change when a title or slug is edited.
+Public feeds carry teasers of public answers only: the full answer is for subscribers, on the site. A
+network's key feed carries full answers when its plan allows them off the site. GUIDs are tag URIs built
+from the page id, so they never change when a title or slug is edited.
 """
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.urls import reverse
 from feedgen.feed import FeedGenerator
 
-from qa_site.knowledge.templatetags.knowledge_tags import TEASER_WORDS, teaser
+from qa_site.knowledge.templatetags.knowledge_tags import TEASER_WORDS, render_markdown, teaser
 
 FEED_SIZE = 20
+FORMATS = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+}
 
 
 def answer_guid(page):
@@ -20,8 +25,19 @@ def answer_guid(page):
     return f"tag:{host},2026:answer:{page.pk}"
 
 
-def build_feed(*, request, pages, title, description, self_path, alternate_path):
-    """A FeedGenerator filled with ``pages`` (newest first); dates are the pages' own, so output is stable."""
+def expert_profile_path(user):
+    """The path of ``user``'s public expert profile, or None (read through the relation the experts app adds)."""
+    profile = getattr(user, "expert_profile", None)
+    return reverse("experts:profile", args=[profile.slug]) if profile else None
+
+
+def build_feed(*, request, pages, title, description, self_path, alternate_path, full_text=False):
+    """A FeedGenerator filled with ``pages`` (newest first); dates are the pages' own, so output is stable.
+
+    ``pages`` should come with ``topic``, ``expert`` and ``expert__expert_profile`` selected. Every entry has
+    a teaser (RSS ``description``, Atom ``summary``); with ``full_text`` the answer as HTML is added too
+    (RSS ``content:encoded``, Atom ``content``).
+    """
     absolute = request.build_absolute_uri
     feed = FeedGenerator()
     # RSS's own <author> must be an e-mail address; experts are named through dc:creator instead.
@@ -38,16 +54,25 @@ def build_feed(*, request, pages, title, description, self_path, alternate_path)
         feed.lastBuildDate(max(p.last_published_at for p in pages))
     for page in pages:
         entry = feed.add_entry(order="append")
-        url = absolute(page.url)
+        url = absolute(page.get_url(request=request))
         entry.id(answer_guid(page))
         entry.guid(answer_guid(page), permalink=False)
         entry.title(page.title)
         entry.link(href=url)
         entry.published(page.first_published_at)
         entry.updated(page.last_published_at)
-        entry.description(f"{teaser(page.answer, TEASER_WORDS)} Read the full answer: {url}")
+        entry.description(f"{teaser(page.answer, TEASER_WORDS)} Read the full answer: {url}", isSummary=True)
+        if full_text:
+            entry.content(render_markdown(page.answer), type="html")
         entry.category(term=page.topic.slug, label=page.topic.title)
         if page.expert:
-            entry.author(name=page.expert.display_name)
+            profile_path = expert_profile_path(page.expert)
+            entry.author(name=page.expert.display_name, uri=absolute(profile_path) if profile_path else None)
             entry.dc.dc_creator(page.expert.display_name)
     return feed
+
+
+def render_feed(feed, fmt):
+    """(bytes, content type) of ``feed`` as ``fmt`` ("rss" or "atom")."""
+    body = feed.atom_str(pretty=True) if fmt == "atom" else feed.rss_str(pretty=True)
+    return body, FORMATS[fmt]

@@ -1,7 +1,8 @@
 """Send an e-mail as both plain text and HTML, from a trio of templates.
 
 ``send_templated(template="knowledge/emails/answer_published", ...)`` renders
-``…_subject.txt``, ``….txt`` and ``….html`` with the same context.
+``…_subject.txt``, ``….txt`` and ``….html`` with the same context. ``headers`` are extra message headers
+(alerts add ``List-Unsubscribe``).
 """
 
 from django.conf import settings
@@ -9,11 +10,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
-def send_templated(*, to, template, context):
+def send_templated(*, to, template, context, headers=None):
     context = {"base_url": settings.BASE_URL, "site_name": settings.WAGTAIL_SITE_NAME, **context}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to] if isinstance(to, str) else list(to))
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[to] if isinstance(to, str) else list(to), headers=headers
+    )
     message.attach_alternative(html, "text/html")
     message.send()

@@ -4,6 +4,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from feeds.oembed import oembed
 from subscriptions import views as subscription_views
 
 urlpatterns = [
@@ -16,6 +17,9 @@ urlpatterns = [
     path("experts/", include("experts.urls")),
     path("search/", include("search.urls")),
     path("feeds/", include("feeds.urls")),
+    path("alerts/", include("feeds.alert_urls")),
+    path("embed/", include("feeds.embed_urls")),
+    path("oembed/", oembed, name="oembed"),
     path("network/", include("qa_site.network.urls")),
     path("", include("qa_site.knowledge.urls")),
 ]

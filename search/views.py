@@ -1,46 +1,203 @@
-"""Search the knowledge base: only what the person may see, ranked by the configured backend."""
+"""Search the knowledge base: ranked, highlighted, faceted, and only what the person may see."""
 
-import re
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
+from django.db import DatabaseError, connection, transaction
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from qa_site.knowledge.models import QuestionPage
 from subscriptions import access
 
+from .audience import audience_for
+from .backends import get_backend
+from .backends.base import Filters
+from .models import SearchQueryLog
+from .text import normalise, query_words
+
+log = logging.getLogger(__name__)
+
 MAX_QUERY_LENGTH = 200
 PAGE_SIZE = 10
-_WORD = re.compile(r"\w+")
+MAX_PAGE = 100  # 1,000 answers deep: nobody pages further; refine the search instead
+FILTERS = (("topic", "topic_id", "Topic"), ("expert", "expert_id", "Expert"), ("year", "year", "Year"))
+_ID_RANGE = (1, 2**63 - 1)
+_RANGES = {"topic": _ID_RANGE, "expert": _ID_RANGE, "year": (1900, 9999)}
 
 
-def search_terms(query):
-    """The words of a query, without the punctuation full-text engines treat as syntax (quotes, *, :, ( …)."""
-    return " ".join(_WORD.findall(query))
+@dataclass
+class ResultPage:
+    number: int
+    num_pages: int
+
+    @property
+    def has_previous(self):
+        return self.number > 1
+
+    @property
+    def has_next(self):
+        return self.number < self.num_pages
+
+    @property
+    def has_other_pages(self):
+        return self.num_pages > 1
+
+    @property
+    def previous_page_number(self):
+        return self.number - 1
+
+    @property
+    def next_page_number(self):
+        return self.number + 1
+
+
+def _whole_number(raw, low, high):
+    """``raw`` as an int in [low, high], else None."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+def parse_filters(params):
+    """The filters in the address: (``Filters``, {param: value} chosen, whether any was not understood)."""
+    chosen, junk = {}, False
+    for param, _field, _title in FILTERS:
+        raw = params.get(param)
+        if raw in (None, ""):
+            continue
+        value = _whole_number(raw, *_RANGES[param])
+        if value is None:
+            junk = True
+        else:
+            chosen[param] = value
+    fields = {field: chosen[param] for param, field, _title in FILTERS if param in chosen}
+    return Filters(**fields), chosen, junk
+
+
+def parse_page(raw):
+    number = _whole_number(raw, 1, 10**6)
+    return number or 1
+
+
+def log_query(query, hits):
+    """Count one search for ``query`` (normalised), with how many answers it found: one UPSERT. A failure
+    (a locked SQLite file, say) is logged and the search carries on."""
+    table = connection.ops.quote_name(SearchQueryLog._meta.db_table)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (query, count, last_searched_at, last_hits, zero_results)
+                VALUES (%s, 1, %s, %s, %s)
+                ON CONFLICT (query) DO UPDATE SET
+                    count = {table}.count + 1,
+                    last_searched_at = excluded.last_searched_at,
+                    last_hits = excluded.last_hits,
+                    zero_results = excluded.zero_results
+                """,
+                [query, timezone.now(), hits, hits == 0],
+            )
+    except DatabaseError:
+        log.warning("Could not log the search %r", query, exc_info=True)
+
+
+def _url(query, chosen, **changes):
+    params = {"q": query, **chosen, **changes}
+    return "?" + urlencode({key: value for key, value in params.items() if value not in (None, "")})
+
+
+def _facet_groups(results, query, chosen):
+    """Facets as the template shows them: each value with its count and a link that adds or removes it."""
+    groups = []
+    for param, _field, title in FILTERS:
+        values = []
+        for value in results.facets.get(param, []):
+            selected = chosen.get(param) == value.value
+            values.append(
+                {
+                    "label": value.label,
+                    "count": value.count,
+                    "selected": selected,
+                    "url": _url(query, chosen, **{param: None if selected else value.value}),
+                }
+            )
+        if values:
+            groups.append({"name": param, "title": title, "values": values})
+    return groups
+
+
+def _active_filters(results, query, chosen):
+    labels = {(param, value.value): value.label for param, *_ in FILTERS for value in results.facets.get(param, [])}
+    return [
+        {
+            "title": title,
+            "label": labels.get((param, chosen[param]), str(chosen[param])),
+            "url": _url(query, chosen, **{param: None}),
+        }
+        for param, _field, title in FILTERS
+        if param in chosen
+    ]
+
+
+def _rows(hits, user):
+    """The hits as rows to show, each with its live page (a hit whose page went since it was indexed, or
+    that the policy no longer lets this person see, is left out)."""
+    ids = [hit.page_id for hit in hits]
+    pages = QuestionPage.objects.live().filter(pk__in=ids).filter(access.published_filter(user))
+    pages = {page.pk: page for page in pages.select_related("topic", "expert")}
+    return [
+        {
+            "page": pages[hit.page_id],
+            "title_html": mark_safe(hit.title_html),  # escaped by the engine, matches in <mark>
+            "snippet_html": mark_safe(hit.snippet_html),
+        }
+        for hit in hits
+        if hit.page_id in pages
+    ]
+
+
+def _results(request, query, filters, chosen, number):
+    """The context for a page of results: searched as ``request.user`` may see, past-the-end pages shown
+    as the last, and a new search (first page, no filters) counted in the log."""
+    backend, audience = get_backend(), audience_for(request.user)
+    results = backend.search(query, audience=audience, filters=filters, offset=(number - 1) * PAGE_SIZE)
+    num_pages = max(1, min(MAX_PAGE, -(-results.total // PAGE_SIZE)))
+    if number == 1 and not chosen:
+        log_query(normalise(query), results.total)
+    elif number > num_pages:
+        number = num_pages
+        results = backend.search(query, audience=audience, filters=filters, offset=(number - 1) * PAGE_SIZE)
+    return {
+        "results": results,
+        "rows": _rows(results.hits, request.user),
+        "pages": ResultPage(number=number, num_pages=num_pages),
+        "facet_groups": _facet_groups(results, query, chosen),
+        "active_filters": _active_filters(results, query, chosen),
+        "previous_url": _url(query, chosen, page=number - 1),
+        "next_url": _url(query, chosen, page=number + 1),
+    }
 
 
 def search(request):
     query = " ".join(request.GET.get("q", "").split())
-    error = notice = ""
-    results = None
+    filters, chosen, junk_filters = parse_filters(request.GET)
+    number = parse_page(request.GET.get("page"))
+    context = {"query": query, "results": None, "error": "", "notices": []}
+    if junk_filters:
+        context["notices"].append("A filter in the address was not understood, so it was left out.")
     if len(query) > MAX_QUERY_LENGTH:
-        error = f"Please shorten your search to at most {MAX_QUERY_LENGTH} characters."
-    elif query and not search_terms(query):
-        notice = "Type at least one word to search for."
-    elif search_terms(query):
-        pages = (
-            QuestionPage.objects.live().filter(access.published_filter(request.user)).select_related("topic", "expert")
-        )
-        found = pages.search(search_terms(query))
-        results = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "search/search.html",
-        {
-            "query": query,
-            "results": results,
-            "error": error,
-            "notice": notice,
-            "full_access": access.has_subscriber_access(request.user),
-        },
-        status=400 if error else 200,
-    )
+        context["error"] = f"Please shorten your search to at most {MAX_QUERY_LENGTH} characters."
+    elif query and not query_words(query):
+        context["notices"].append("Type at least one word to search for.")
+    elif query:
+        if number > MAX_PAGE:
+            context["notices"].append(f"Only the first {MAX_PAGE} pages are shown: try more specific words.")
+            number = MAX_PAGE
+        context.update(_results(request, query, filters, chosen, number))
+    context["full_access"] = access.has_subscriber_access(request.user)
+    return render(request, "search/search.html", context, status=400 if context["error"] else 200)

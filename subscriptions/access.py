@@ -12,7 +12,8 @@ Rules (see DESIGN.md, "Access"):
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from .models import Membership, Network, Subscription
 
@@ -63,6 +64,21 @@ def live_network_ids(user):
     return cache["live_networks"]
 
 
+def remember_live_networks(users):
+    """Look up ``live_network_ids`` for many users in one query, for jobs that check many recipients."""
+    pending = [u for u in users if u.is_active and "live_networks" not in _cache(u)]
+    if not pending:
+        return
+    found = {user.pk: set() for user in pending}
+    live = Subscription.objects.live().values("network_id")
+    for user_id, network_id in Membership.objects.filter(user__in=pending, network_id__in=live).values_list(
+        "user_id", "network_id"
+    ):
+        found[user_id].add(network_id)
+    for user in pending:
+        _cache(user)["live_networks"] = frozenset(found[user.pk])
+
+
 def is_panel_expert(user):
     """Is ``user`` on the expert panel (active or paused)? Experts read the whole knowledge base.
 
@@ -110,6 +126,26 @@ def network_has_feature(network, feature):
     """Does the network's plan include ``feature`` ("widgets", "private_feeds", "full_answers_in_widgets")?"""
     subscription = network.current_subscription
     return bool(subscription and getattr(subscription.plan, feature))
+
+
+PLAN_FEATURES = ("widgets", "private_feeds", "full_answers_in_widgets")
+
+
+def with_network_features(queryset, *features):
+    """``queryset`` (of rows with a ``network``) annotated as ``network_has_feature`` would answer, in one query.
+
+    Each row gets ``network_is_live`` (the network has a live subscription) and ``network_has_<feature>``
+    for each of ``features``, read from the plan of the same subscription ``network.current_subscription``
+    picks. For requests that must check a key and its network's plan cheaply (feeds, widgets).
+    """
+    unknown = set(features) - set(PLAN_FEATURES)
+    if unknown:
+        raise ValueError(f"Unknown plan features: {sorted(unknown)}")
+    live = Subscription.objects.live().filter(network_id=OuterRef("network_id")).order_by("-access_until")
+    annotations = {"network_is_live": Exists(live)}
+    for feature in features:
+        annotations[f"network_has_{feature}"] = Coalesce(Subquery(live.values(f"plan__{feature}")[:1]), Value(False))
+    return queryset.annotate(**annotations)
 
 
 def is_network_admin(user, network):

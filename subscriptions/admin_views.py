@@ -778,7 +778,7 @@ class WebhookEventsView(CoordinatorView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         events = PaymentEvent.objects.order_by("-received_at", "-pk")
-        query = self.request.GET.get("q", "").strip()[:200]
+        query = self.request.GET.get("q", "").replace("\x00", "").strip()[:200]  # PostgreSQL refuses NUL in text
         if query:
             events = events.filter(Q(event_id__icontains=query) | Q(outcome__icontains=query))
         page = Paginator(events, PAGE_SIZE).get_page(self.request.GET.get("p"))

@@ -2,7 +2,8 @@
 
 This app is the lowest layer (docs/architecture.md) and imports no other app of ours. It reaches what other
 apps keep about a person through the relations those apps add to the user (``memberships``,
-``questions_asked``, ``answer_ratings``, ``expert_profile``, ``expert_applications``) and, for records with no
+``questions_asked``, ``answer_ratings``, ``expert_profile``, ``expert_applications``, ``alert_follows``,
+``alerts_sent``) and, for records with no
 such relation (an invitation's ``accepted_by``, an answer's ``author``, an event's ``actor``), by model label
 through the app registry, as the core reaches routing by name.
 """
@@ -15,7 +16,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -61,9 +62,19 @@ def personal_data(user):
     )
     invitations = Invitation.objects.filter(accepted_by=user).select_related("network").order_by("accepted_at", "pk")
     applications = user.expert_applications.prefetch_related("topics").order_by("submitted_at", "pk")
+    follows = user.alert_follows.select_related("topic", "question_page").order_by("created_at", "pk")
+    alerts_sent = user.alerts_sent.select_related("page").order_by("sent_at", "pk")
     profile = (
         ExpertProfile.objects.filter(user=user)
-        .prefetch_related("topics", Prefetch("fee_rates", queryset=FeeRate.objects.select_related("topic")))
+        .prefetch_related(
+            "topics",
+            Prefetch(
+                "fee_rates",
+                queryset=FeeRate.objects.select_related("topic").order_by(
+                    F("topic").asc(nulls_first=True), "-effective_from", "pk"
+                ),
+            ),
+        )
         .first()
     )
 
@@ -127,6 +138,21 @@ def personal_data(user):
             }
             for a in applications
         ],
+        "alerts": {
+            "following": [
+                {
+                    "topic": f.topic.title if f.topic_id else None,
+                    "answer": f.question_page.title if f.question_page_id else None,
+                    "frequency": f.frequency,
+                    "since": _iso(f.created_at),
+                }
+                for f in follows
+            ],
+            "sent": [
+                {"answer": a.page.title, "published_at": _iso(a.published_at), "sent_at": _iso(a.sent_at)}
+                for a in alerts_sent
+            ],
+        },
         "expert": None,
     }
     if profile is not None:
@@ -268,6 +294,7 @@ def delete_account(user):
       private questions stay for the record;
     - their ratings stay, without the reader, so experts' scorecards do not change;
     - their memberships go (freeing the seats) and pending invitations to their addresses are revoked;
+    - what they follow for e-mail alerts, and the record of alerts sent to them, go;
     - their e-mail addresses, two-factor authenticators and the account itself are deleted.
 
     Raises ``DeletionRefused`` (and changes nothing) for coordinators, experts on the panel and the last
@@ -304,6 +331,8 @@ def delete_account(user):
         "ratings_kept": AnswerRating.objects.filter(user=user).update(user=None),
     }
     done["memberships_removed"], _ = Membership.objects.filter(user=user).delete()
+    done["alert_follows_removed"], _ = user.alert_follows.all().delete()
+    user.alerts_sent.all().delete()
     done["email_addresses_removed"], _ = EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     pk = user.pk

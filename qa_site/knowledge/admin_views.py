@@ -1,18 +1,22 @@
 """Coordinator screens in the Wagtail admin: review answers, browse every question."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Min, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from subscriptions import access
 
-from . import services
+from . import pii, services
 from .forms import DuplicateForm, PublishForm, RejectForm, ReturnForm
-from .models import Question
+from .models import AnswerReview, Question, QuestionPage
 
 
 class CoordinatorView(WagtailAdminTemplateMixin, TemplateView):
@@ -34,25 +38,43 @@ class ReviewQueueView(CoordinatorView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        open_flags = Count("personal_data_flags", filter=Q(personal_data_flags__cleared_at=None))
         context["questions"] = (
-            Question.objects.awaiting_review().select_related("topic", "assignee", "network").order_by("answered_at")
+            Question.objects.awaiting_review()
+            .select_related("topic", "assignee", "network")
+            .annotate(open_flags=open_flags)
+            .order_by("answered_at")
+        )
+        context["updates"] = (
+            AnswerReview.objects.filter(status=AnswerReview.Status.SUBMITTED)
+            .select_related("page", "page__topic", "expert")
+            .annotate(open_flags=open_flags)
+            .order_by("submitted_at")
         )
         return context
 
 
-class ReviewView(CoordinatorView):
-    """Approve and publish an answer (editing out personal data), or return it to the expert."""
+def flags_in_context(flags, copy):
+    """Each flag with the words around it in the copy (``before``, ``match``, ``after``), for highlighting."""
+    for flag in flags:
+        text = copy.get(flag.field, "")
+        start = flag.start if text[flag.start : flag.start + len(flag.text)] == flag.text else text.find(flag.text)
+        if start < 0:  # edited out since: show it alone
+            flag.before, flag.match, flag.after = "", flag.text, ""
+        else:
+            flag.before, flag.match, flag.after = pii.context(text, start, len(flag.text))
+    return flags
+
+
+class CopyReviewView(CoordinatorView):
+    """Review the copy to publish: the coordinator edits out personal data (each flag shown in context, cleared by
+    editing it out or marking it "not personal data"), then publishes or returns it to the expert.
+
+    Subclasses say what is reviewed (a new answer, or an update to a published one) and which services act on it.
+    """
 
     header_icon = "doc-full"
     template_name = "knowledge/admin/review.html"
-
-    def get_page_title(self):
-        return "Review answer"
-
-    def get_question(self):
-        return get_object_or_404(
-            Question.objects.select_related("topic", "assignee", "asker", "network", "answer"), pk=self.kwargs["pk"]
-        )
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
@@ -60,49 +82,188 @@ class ReviewView(CoordinatorView):
             {"url": "", "label": self.get_page_title()},
         ]
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        item, copy = kwargs["item"], kwargs["copy"]
+        flags = flags_in_context(list(item.personal_data_flags.select_related("cleared_by").order_by("pk")), copy)
+        context.update(
+            flags=flags,
+            open_flags=[flag for flag in flags if not flag.is_cleared],
+            publish_form=kwargs.get("publish_form") or PublishForm(initial=copy),
+            return_form=kwargs.get("return_form") or ReturnForm(),
+        )
+        return context
+
     def get(self, request, *args, **kwargs):
-        question = self.get_question()
-        if question.status != Question.Status.ANSWERED:
+        item = self.get_item()
+        if not self.in_review(item):
             messages.warning(request, "That answer is not waiting for review any more.")
-            return redirect("knowledge_admin:question", pk=question.pk)
-        publish_form = PublishForm(
-            initial={"title": question.title, "question_text": question.details, "answer_text": question.answer.body}
-        )
-        return self.render_to_response(
-            self.get_context_data(question=question, publish_form=publish_form, return_form=ReturnForm())
-        )
+            return self.gone(item)
+        return self.render_to_response(self.get_context_data(item=item, copy=item.publishable_copy()))
 
     def post(self, request, *args, **kwargs):
-        question = self.get_question()
-        publish_form, return_form = PublishForm(), ReturnForm()
+        item = self.get_item()
+        action = request.POST.get("action")
+        here = redirect(request.path)
         try:
-            if request.POST.get("action") == "return":
+            if action == "clear":
+                flag = item.personal_data_flags.filter(pk=_int(request.POST.get("flag"))).first()
+                if flag is None:
+                    messages.error(request, "That flag does not belong to this answer.")
+                    return here
+                services.personal_data_flag_clear(flag_id=flag.pk, actor=request.user)
+                messages.success(request, f"Cleared: {flag} is not personal data.")
+                return here
+            if action == "return":
                 return_form = ReturnForm(request.POST)
                 if return_form.is_valid():
-                    services.answer_return(
-                        question_id=question.pk, actor=request.user, comment=return_form.cleaned_data["comment"]
-                    )
-                    messages.success(request, f"Returned to {question.assignee.display_name} with your comment.")
+                    self.return_to_expert(item, comment=return_form.cleaned_data["comment"])
+                    messages.success(request, f"Returned to {self.expert(item).display_name} with your comment.")
                     return redirect("knowledge_admin:review_queue")
-                publish_form = PublishForm(
-                    initial={
-                        "title": question.title,
-                        "question_text": question.details,
-                        "answer_text": question.answer.body,
-                    }
+                context = self.get_context_data(item=item, copy=item.publishable_copy(), return_form=return_form)
+                return self.render_to_response(context)
+            publish_form = PublishForm(request.POST)
+            if not publish_form.is_valid():
+                context = self.get_context_data(item=item, copy=item.publishable_copy(), publish_form=publish_form)
+                return self.render_to_response(context)
+            copy = publish_form.cleaned_data
+            # Saved (and scanned again) first, so that edits are kept when publishing is refused.
+            item = self.save_copy(item, copy)
+            if action == "save":
+                waiting = item.personal_data_flags.filter(cleared_at=None).count()
+                messages.success(
+                    request,
+                    "Saved and checked again: "
+                    + (
+                        f"{waiting} possible item{'s' if waiting != 1 else ''} of personal data to clear."
+                        if waiting
+                        else "nothing left that looks like personal data."
+                    ),
                 )
-            else:
-                publish_form = PublishForm(request.POST)
-                if publish_form.is_valid():
-                    services.question_publish(question_id=question.pk, actor=request.user, **publish_form.cleaned_data)
-                    messages.success(request, f"Published “{publish_form.cleaned_data['title']}”.")
-                    return redirect("knowledge_admin:review_queue")
+                return here
+            self.publish(item, copy)
+            messages.success(request, f"Published “{copy['title']}”.")
+            return redirect("knowledge_admin:review_queue")
+        except services.PersonalDataError as exc:
+            messages.error(request, str(exc))
+            return here
         except services.TransitionError as exc:
             messages.error(request, str(exc))
-            return redirect("knowledge_admin:question", pk=question.pk)
-        return self.render_to_response(
-            self.get_context_data(question=question, publish_form=publish_form, return_form=return_form)
+            return self.gone(item)
+
+
+def _int(value):
+    return int(value) if (value or "").isdigit() else None
+
+
+class ReviewView(CopyReviewView):
+    """A new answer: approve and publish it (editing out personal data), or return it to the expert."""
+
+    def get_page_title(self):
+        return "Review answer"
+
+    def get_item(self):
+        return get_object_or_404(
+            Question.objects.select_related("topic", "assignee", "asker", "network", "answer"), pk=self.kwargs["pk"]
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["question"] = kwargs["item"]
+        return context
+
+    def in_review(self, question):
+        return question.status == Question.Status.ANSWERED
+
+    def gone(self, question):
+        return redirect("knowledge_admin:question", pk=question.pk)
+
+    def expert(self, question):
+        return question.assignee
+
+    def save_copy(self, question, copy):
+        services.answer_copy_save(question_id=question.pk, actor=self.request.user, **copy)
+        return self.get_item()
+
+    def publish(self, question, copy):
+        services.question_publish(question_id=question.pk, actor=self.request.user, **copy)
+
+    def return_to_expert(self, question, *, comment):
+        services.answer_return(question_id=question.pk, actor=self.request.user, comment=comment)
+
+
+class UpdateReviewView(CopyReviewView):
+    """An expert's update to a published answer: publish it over the page's answer, or return it."""
+
+    def get_page_title(self):
+        return "Review updated answer"
+
+    def get_item(self):
+        return get_object_or_404(
+            AnswerReview.objects.select_related("page", "page__topic", "expert"), pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["update"] = kwargs["item"]
+        return context
+
+    def in_review(self, review):
+        return review.status == AnswerReview.Status.SUBMITTED
+
+    def gone(self, review):
+        return redirect("knowledge_admin:stale")
+
+    def expert(self, review):
+        return review.expert
+
+    def save_copy(self, review, copy):
+        return services.answer_review_copy_save(review_id=review.pk, actor=self.request.user, **copy)
+
+    def publish(self, review, copy):
+        services.answer_review_publish(review_id=review.pk, actor=self.request.user, **copy)
+
+    def return_to_expert(self, review, *, comment):
+        services.answer_review_return(review_id=review.pk, actor=self.request.user, comment=comment)
+
+
+class StaleAnswersView(CoordinatorView):
+    """Published answers past their review date: how many wait on experts and on coordinators, by topic."""
+
+    page_title = "Answers due for review"
+    header_icon = "date"
+    template_name = "knowledge/admin/stale.html"
+    SOON_DAYS = 30
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        reviews = AnswerReview.objects.open()
+        Status = AnswerReview.Status
+        context["counts"] = reviews.aggregate(
+            with_expert=Count("pk", filter=Q(status=Status.DUE, expert__isnull=False)),
+            with_topic=Count("pk", filter=Q(status=Status.DUE, expert__isnull=True)),
+            with_coordinators=Count("pk", filter=Q(status=Status.SUBMITTED)),
+            oldest=Min("due_on"),
+        )
+        context["counts"]["soon"] = (
+            QuestionPage.objects.live()
+            .filter(review_queued_at=None, review_by__gte=today, review_by__lte=today + dt.timedelta(self.SOON_DAYS))
+            .count()
+        )
+        context["soon_days"] = self.SOON_DAYS
+        context["by_topic"] = (
+            reviews.order_by()
+            .values("page__topic__title")
+            .annotate(
+                due=Count("pk", filter=Q(status=Status.DUE)), submitted=Count("pk", filter=Q(status=Status.SUBMITTED))
+            )
+            .order_by("page__topic__title")
+        )
+        listing = reviews.select_related("page", "page__topic", "expert").order_by("due_on", "pk")
+        context["reviews"] = Paginator(listing, 50).get_page(self.request.GET.get("p"))
+        context["today"] = today
+        return context
 
 
 class QuestionListView(CoordinatorView):

@@ -4,6 +4,38 @@ from subscriptions.access import Visibility
 
 from .models import TopicPage
 
+MAX_PAGE_ID = 2**31 - 1  # Wagtail's page ids are 32-bit
+
+
+def is_page_id(value):
+    """Could ``value`` (as typed or sent) be a page's id? Asked before the database is: Django checks the range of
+    plain integer lookups, but a page type's id is a link to its base page and is not checked, so a number past
+    64 bits raises OverflowError on SQLite (a 500) instead of matching nothing."""
+    text = str(value).strip()
+    return text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_PAGE_ID
+
+
+class PageChoiceField(forms.ModelChoiceField):
+    """Choose one page (a topic…) by id; an id no page can have is an invalid choice, not a query."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not isinstance(value, self.queryset.model) and not is_page_id(value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class PageMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Choose pages by id; ids no page can have are refused before the database is asked."""
+
+    def clean(self, value):
+        if isinstance(value, (list, tuple)):
+            for pk in value:
+                if pk not in self.empty_values and not isinstance(pk, self.queryset.model) and not is_page_id(pk):
+                    raise forms.ValidationError(
+                        self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                    )
+        return super().clean(value)
+
 
 class AskForm(forms.Form):
     title = forms.CharField(
@@ -20,7 +52,7 @@ class AskForm(forms.Form):
         help_text="What has happened, what you have tried, and any deadline. Leave out names and contact details: "
         "the expert does not need them.",
     )
-    topic = forms.ModelChoiceField(queryset=TopicPage.objects.none(), empty_label="Choose a topic…")
+    topic = PageChoiceField(queryset=TopicPage.objects.none(), empty_label="Choose a topic…")
     visibility = forms.ChoiceField(
         label="Who may read the answer?",
         choices=Visibility.choices,
@@ -85,6 +117,7 @@ class DuplicateForm(forms.Form):
     duplicate_of = forms.IntegerField(
         label="Id of the published answer that covers it",
         min_value=1,
+        max_value=MAX_PAGE_ID,
         help_text="The number in the page's admin address, e.g. 42 in /admin/pages/42/.",
     )
     note = forms.CharField(required=False, max_length=2000, label="Note for the audit trail")
@@ -111,4 +144,12 @@ class RatingForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class HelpfulForm(forms.Form):
+    helpful = forms.TypedChoiceField(
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        error_messages={"required": "Choose “Yes” or “No”.", "invalid_choice": "Choose “Yes” or “No”."},
     )

@@ -91,3 +91,32 @@ def send_closed_as_duplicate_email(question_id):
     question = _question(question_id)
     if question and question.duplicate_of:
         _tell_asker(question, "closed_as_duplicate", answer_url=question.duplicate_of.url)
+
+
+def _review(review_id):
+    from .models import AnswerReview
+
+    return AnswerReview.objects.select_related("page", "expert").filter(pk=review_id).first()
+
+
+def _tell_reviewer(review, template, **context):
+    """E-mail the expert who wrote an updated answer, with a link to the review on their dashboard."""
+    if review is None or review.expert is None or not review.expert.is_active:
+        return
+    send_templated(
+        to=review.expert.email,
+        template=f"knowledge/emails/{template}",
+        context={"review": review, "page": review.page, "path": reverse("experts:review", args=[review.pk]), **context},
+    )
+
+
+def send_update_returned_email(review_id):
+    review = _review(review_id)
+    if review and review.status == review.Status.DUE:
+        _tell_reviewer(review, "update_returned", comment=review.review_comment)
+
+
+def send_update_published_email(review_id):
+    review = _review(review_id)
+    if review and review.status == review.Status.UPDATED:
+        _tell_reviewer(review, "update_published", page_path=review.page.url)

@@ -6,6 +6,7 @@ an answer that may be shared, a ``QuestionPage`` is created under its topic:
 the public, redacted copy that listings, search and feeds read.
 """
 
+import calendar
 import datetime as dt
 
 from django.conf import settings
@@ -76,6 +77,34 @@ class SLASettings(BaseGenericSetting):
 
     def calendar(self):
         return BusinessCalendar(opens=self.opens, closes=self.closes, holiday_subdivision=self.bank_holidays)
+
+
+def add_months(day, months):
+    """``day`` plus whole months, on the same day of the month or the month's last day (31 Jan + 1 → 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@register_setting(icon="date")
+class KnowledgeSettings(BaseGenericSetting):
+    """How long a published answer stands before its expert checks it again (Settings → Knowledge base)."""
+
+    review_months = models.PositiveSmallIntegerField(
+        "review answers after (months)",
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="A published answer is due for review this many months after it was published or last checked. "
+        "Changing it applies to answers published or checked from now on.",
+    )
+
+    panels = [FieldPanel("review_months")]
+
+    class Meta:
+        verbose_name = "knowledge base settings"
+
+    def review_by_for(self, checked_on):
+        return add_months(checked_on, self.review_months)
 
 
 class HomePage(Page):
@@ -179,6 +208,16 @@ class QuestionPage(Page):
     )
     asked_on = models.DateField(default=timezone.localdate)
     checked_on = models.DateField("checked on", default=timezone.localdate)
+    review_by = models.DateField(
+        "review by",
+        null=True,
+        blank=True,
+        help_text="When the answer comes back to its expert to check. Leave empty for the checked date plus the "
+        "period in Settings → Knowledge base settings.",
+    )
+    # Not content: set when the daily sweep puts the answer in the review queue, cleared when it is confirmed or
+    # updated. Kept out of revisions (see with_content_json), so publishing an older draft cannot reset it.
+    review_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     parent_page_types = ["knowledge.TopicPage"]
     subpage_types = []
@@ -192,22 +231,41 @@ class QuestionPage(Page):
                 FieldPanel("network"),
                 FieldPanel("asked_on"),
                 FieldPanel("checked_on"),
+                FieldPanel("review_by"),
             ],
             heading="About this answer",
         ),
     ]
-    search_fields = Page.search_fields + [
-        index.SearchField("question_text"),
-        index.SearchField("answer"),
-        index.FilterField("visibility"),
-        index.FilterField("network_id"),
-        index.FilterField("topic_id"),
-    ]
+    # Answers are searched with the product's own engine (search/), which publishing updates after commit.
+    # Wagtail's stock database backend would also re-index every save of an answer page, and each time it
+    # recomputes a title norm over its whole index table (an AVG and an UPDATE of every row): at 100,000
+    # answers that made one publish cost ~1.9 s instead of ~0.15 s. So its index does not follow answers:
+    # the admin's page search finds them by title after `manage.py update_index`.
+    search_auto_update = False
+    search_fields = Page.search_fields
 
     objects = PageManager.from_queryset(QuestionPageQuerySet)()
 
     class Meta:
-        indexes = [models.Index(fields=["topic", "visibility"])]
+        indexes = [
+            models.Index(fields=["topic", "visibility"]),
+            # The daily review sweep reads only answers not yet queued whose review date has come (or, for pages
+            # created in bulk, has not been set).
+            models.Index(fields=["review_by"], name="questionpage_review_due", condition=Q(review_queued_at=None)),
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.review_by is None and self.checked_on:
+            self.review_by = KnowledgeSettings.load().review_by_for(self.checked_on)
+
+    def with_content_json(self, content):
+        """A revision's copy of the page, keeping the review-queue state of the live page (it is not content)."""
+        obj = super().with_content_json(content)
+        obj.review_queued_at = self.review_queued_at
+        if obj.review_by is None:  # revisions saved before review dates existed
+            obj.review_by = self.review_by
+        return obj
 
     def save(self, *args, **kwargs):
         # Keep the denormalised topic in step with the page tree (new pages and edits;
@@ -242,10 +300,32 @@ class QuestionPage(Page):
                     initial={"stars": mine.stars, "comment": mine.comment} if mine else None
                 )
                 context["my_rating"] = mine
-        context["related"] = (
-            QuestionPage.objects.listed_for(request.user).filter(topic_id=self.topic_id).exclude(pk=self.pk)[:5]
-        )
+        context["helpful"] = self.helpful_for(request.user, full_access=context["full_access"])
         return context
+
+    def helpful_for(self, user, *, full_access):
+        """ "Was this helpful?" for this reader: may they vote, their vote, and the counts if they may see them.
+
+        Counts are for coordinators and the answer's expert. One query, however many votes.
+        """
+        may_vote = bool(full_access and user.is_authenticated and user.pk != self.expert_id)
+        sees_counts = access.is_coordinator(user) or (user.is_authenticated and user.pk == self.expert_id)
+        if not (may_vote or sees_counts):
+            return {"may_vote": False, "sees_counts": False, "mine": None}
+        counts = self.helpful_votes.aggregate(
+            yes=Count("pk", filter=Q(helpful=True)),
+            no=Count("pk", filter=Q(helpful=False)),
+            mine_yes=Count("pk", filter=Q(helpful=True, user_id=user.pk)),
+            mine_no=Count("pk", filter=Q(helpful=False, user_id=user.pk)),
+        )
+        mine = True if counts["mine_yes"] else False if counts["mine_no"] else None
+        return {
+            "may_vote": may_vote,
+            "sees_counts": sees_counts,
+            "mine": mine,
+            "yes": counts["yes"],
+            "no": counts["no"],
+        }
 
 
 class QuestionQuerySet(models.QuerySet):
@@ -354,6 +434,10 @@ class Question(models.Model):
     def is_overdue(self):
         return self.is_open and self.due_at is not None and self.due_at < timezone.now()
 
+    def publishable_copy(self):
+        """{field: text} the coordinator reviews before publishing (see ``Answer.publishable_copy``)."""
+        return self.answer.publishable_copy()
+
 
 class Answer(models.Model):
     """The expert's answer: a draft until submitted, then reviewed by a coordinator."""
@@ -363,10 +447,23 @@ class Answer(models.Model):
     body = models.TextField(help_text="Markdown.")
     submitted_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(blank=True, help_text="The coordinator's comment when returned.")
+    # The publishable copy: what the page will say, as the coordinator edits it (personal data taken out).
+    # Set from the question and the answer when the answer is submitted; flags (PersonalDataFlag) point into it.
+    publish_title = models.CharField(max_length=200, blank=True)
+    publish_question_text = models.TextField(blank=True)
+    publish_answer_text = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
         return f"Answer to {self.question}"
+
+    def publishable_copy(self):
+        """{field: text} of the copy the coordinator reviews (the originals until it is first set)."""
+        return {
+            "title": self.publish_title or self.question.title,
+            "question_text": self.publish_question_text or self.question.details,
+            "answer_text": self.publish_answer_text or self.body,
+        }
 
 
 class QuestionEvent(models.Model):
@@ -390,8 +487,21 @@ class QuestionEvent(models.Model):
         REMINDED = "reminded", "Expert reminded: time running short"
         BREACHED = "breached", "Due time passed: coordinators alerted"
         RELEASED = "released", "Taken from the expert after the due time"
+        PII_FLAGGED = "pii_flagged", "Possible personal data found"
+        PII_CLEARED = "pii_cleared", "Flag cleared: not personal data"
+        PII_REMOVED = "pii_removed", "Flag cleared: edited out"
+        REVIEW_DUE = "review_due", "Published answer due for review"
+        REVIEW_CONFIRMED = "review_confirmed", "Expert confirmed the answer is still correct"
+        UPDATE_SUBMITTED = "update_submitted", "Updated answer submitted"
+        UPDATE_RETURNED = "update_returned", "Updated answer returned to the expert"
+        UPDATE_PUBLISHED = "update_published", "Updated answer published"
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="events")
+    # Events about a published answer's review (and its flags) name the review; the question too, when the page
+    # has one (pages imported in bulk have none).
+    question = models.ForeignKey(Question, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    review = models.ForeignKey(
+        "knowledge.AnswerReview", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -413,7 +523,7 @@ class QuestionEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self):
-        return f"{self.get_action_display()} — {self.question}"
+        return f"{self.get_action_display()} — {self.question or self.review}"
 
 
 class AnswerRating(models.Model):
@@ -452,3 +562,150 @@ def rating_summary(question_ids):
         .order_by()
     )
     return {row["question_id"]: (row["average"], row["count"]) for row in rows}
+
+
+class AnswerReviewQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=AnswerReview.OPEN_STATUSES)
+
+    def for_expert(self, user, topic_ids):
+        """Reviews waiting for ``user``: given to them, or to anyone on one of their topics (``topic_ids``)."""
+        return self.filter(status=AnswerReview.Status.DUE).filter(
+            Q(expert=user) | Q(expert__isnull=True, page__topic_id__in=topic_ids)
+        )
+
+
+class AnswerReview(models.Model):
+    """A published answer come back to be checked: its expert (or, if they have left, anyone on its topic) confirms
+    it is still correct or writes an update, which a coordinator reviews and publishes like any answer."""
+
+    class Status(models.TextChoices):
+        DUE = "due", "Waiting for the expert"
+        SUBMITTED = "submitted", "Update waiting for review"
+        CONFIRMED = "confirmed", "Confirmed still correct"
+        UPDATED = "updated", "Updated answer published"
+
+    OPEN_STATUSES = (Status.DUE, Status.SUBMITTED)
+
+    page = models.ForeignKey(QuestionPage, on_delete=models.CASCADE, related_name="reviews")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answer_reviews",
+        help_text="Empty: any expert on the answer's topic may take it.",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DUE)
+    due_on = models.DateField(help_text="The review-by date that brought it back.")
+    opened_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the expert(s) were e-mailed.")
+    # The update and its publishable copy (the coordinator edits these before publishing).
+    title = models.CharField(max_length=200, blank=True)
+    question_text = models.TextField(blank=True)
+    answer_text = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True, help_text="The coordinator's comment when returned.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AnswerReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page"], condition=Q(status__in=["due", "submitted"]), name="one_open_review_per_page"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expert"])]
+
+    def __str__(self):
+        return f"Review of {self.page.title}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    def publishable_copy(self):
+        return {"title": self.title, "question_text": self.question_text, "answer_text": self.answer_text}
+
+
+class PersonalDataFlag(models.Model):
+    """Something in an answer's publishable copy that looks like personal data (see ``pii.py``).
+
+    It belongs to a new answer (``question``) or to an updated one (``review``). Publishing is refused until each
+    is cleared: marked not personal data by a coordinator, or edited out of the copy (found gone on a re-scan).
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail address"
+        PHONE = "phone", "Phone number"
+        POSTCODE = "postcode", "Postcode"
+        NI_NUMBER = "ni_number", "National Insurance number"
+
+    class Field(models.TextChoices):
+        TITLE = "title", "title"
+        QUESTION = "question_text", "question"
+        ANSWER = "answer_text", "answer"
+
+    class Resolution(models.TextChoices):
+        NOT_PERSONAL = "not_personal", "Not personal data"
+        REMOVED = "removed", "Edited out"
+
+    question = models.ForeignKey(
+        Question, null=True, blank=True, on_delete=models.CASCADE, related_name="personal_data_flags"
+    )
+    review = models.ForeignKey(
+        AnswerReview, null=True, blank=True, on_delete=models.CASCADE, related_name="personal_data_flags"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    field = models.CharField(max_length=20, choices=Field.choices)
+    text = models.CharField("matched text", max_length=200)
+    start = models.PositiveIntegerField(help_text="Where the match starts in the field's text (characters).")
+    created_at = models.DateTimeField(default=timezone.now)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(question__isnull=False, review__isnull=True)
+                | Q(question__isnull=True, review__isnull=False),
+                name="flag_belongs_to_an_answer_or_an_update",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} “{self.text}” in the {self.get_field_display()}"
+
+    @property
+    def is_cleared(self):
+        return self.cleared_at is not None
+
+
+class HelpfulVote(models.Model):
+    """A reader's "Was this helpful?" yes or no on a published answer: one per reader, changeable.
+
+    A reader who deletes their account leaves their vote behind without their name, as with ratings.
+    """
+
+    page = models.ForeignKey(QuestionPage, on_delete=models.CASCADE, related_name="helpful_votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="helpful_votes"
+    )
+    helpful = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["page", "user"], name="one_helpful_vote_per_reader")]
+
+    def __str__(self):
+        return f"{'Helpful' if self.helpful else 'Not helpful'}: {self.page.title}"

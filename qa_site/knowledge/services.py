@@ -27,9 +27,20 @@ from subscriptions import access
 from subscriptions.access import Visibility
 from subscriptions.models import Subscription
 
-from . import jobs
+from . import jobs, pii
 from .clock import deadlines
-from .models import Answer, AnswerRating, Question, QuestionEvent, QuestionPage, SLASettings
+from .models import (
+    Answer,
+    AnswerRating,
+    AnswerReview,
+    HelpfulVote,
+    KnowledgeSettings,
+    PersonalDataFlag,
+    Question,
+    QuestionEvent,
+    QuestionPage,
+    SLASettings,
+)
 
 Status = Question.Status
 Action = QuestionEvent.Action
@@ -38,6 +49,10 @@ PAUSE, RESUME, STOP = "pause", "resume", "stop"
 
 class TransitionError(Exception):
     """The question is not in a state that allows this; the message says why, for people."""
+
+
+class PersonalDataError(TransitionError):
+    """Publishing refused: the copy still holds likely personal data that no coordinator has cleared."""
 
 
 def _after_commit(job, *args):
@@ -269,6 +284,144 @@ def _check_assignee(question, expert):
         raise TransitionError("This question is not assigned to you.")
 
 
+# --- Personal data in the publishable copy (see pii.py). A flag is cleared by a coordinator marking it "not personal
+# data", or by the text being edited out of the copy (found gone when the copy is scanned again).
+
+
+def _event(
+    *,
+    question_id=None,
+    review=None,
+    actor=None,
+    expert=None,
+    expert_id=None,
+    action,
+    note="",
+    status=("", ""),
+    now=None,
+):
+    return QuestionEvent.objects.create(
+        question_id=question_id,
+        review=review,
+        actor=actor,
+        expert_id=expert.pk if expert is not None else expert_id,
+        action=action,
+        from_status=status[0],
+        to_status=status[1],
+        note=note,
+        created_at=now or timezone.now(),
+    )
+
+
+def _flag_owner(*, question=None, review=None):
+    """The audit-trail keys of the answer a flag belongs to: its question, and the review for an update."""
+    if review is not None:
+        return {"question_id": review.page.question_id, "review": review}
+    return {"question_id": question.pk}
+
+
+def _flags_sync(flags, copy, *, actor, question=None, review=None):
+    """Scan ``copy`` again and bring the stored ``flags`` (a related manager) in step with what it now holds.
+
+    A flag still found keeps its state (and moves to where the text now is); an uncleared flag no longer found was
+    edited out, and is cleared as such, with an audit line; a new finding becomes a new, uncleared flag.
+    """
+    now = timezone.now()
+    found = pii.scan(copy)
+    owner = _flag_owner(question=question, review=review)
+    removed, kept = [], set()
+    for flag in flags.exclude(resolution=PersonalDataFlag.Resolution.REMOVED).order_by("field", "start", "pk"):
+        same = [f for f in found if (f.field, f.kind, f.text) == (flag.field, flag.kind, flag.text) and f not in kept]
+        if same:
+            match = min(same, key=lambda f: abs(f.start - flag.start))
+            kept.add(match)
+            if match.start != flag.start:
+                PersonalDataFlag.objects.filter(pk=flag.pk).update(start=match.start)
+        elif not flag.is_cleared:
+            flag.cleared_by, flag.cleared_at, flag.resolution = actor, now, PersonalDataFlag.Resolution.REMOVED
+            flag.save(update_fields=["cleared_by", "cleared_at", "resolution"])
+            removed.append(flag)
+    for flag in removed:
+        _event(**owner, actor=actor, action=Action.PII_REMOVED, note=f"{flag} was edited out.", now=now)
+    new = [
+        PersonalDataFlag(
+            question=None if review else question,
+            review=review,
+            kind=f.kind,
+            field=f.field,
+            text=f.text[:200],
+            start=f.start,
+            created_at=now,
+        )
+        for f in found
+        if f not in kept
+    ]
+    if new:
+        PersonalDataFlag.objects.bulk_create(new)
+        listed = "; ".join(str(flag) for flag in new)
+        _event(**owner, actor=actor, action=Action.PII_FLAGGED, note=f"To check before publishing: {listed}.", now=now)
+    return new
+
+
+def _refuse_personal_data(flags, copy):
+    """Raise ``PersonalDataError`` if ``copy`` holds likely personal data not cleared as "not personal data"."""
+    cleared = set(
+        flags.filter(resolution=PersonalDataFlag.Resolution.NOT_PERSONAL).values_list("field", "kind", "text")
+    )
+    waiting = [f for f in pii.scan(copy) if (f.field, f.kind, f.text) not in cleared]
+    if waiting:
+        fields = dict(PersonalDataFlag.Field.choices)
+        listed = "; ".join(f"{f.kind_label.lower()} “{f.text}” in the {fields[f.field]}" for f in waiting)
+        raise PersonalDataError(
+            f"Not published: the copy still has {len(waiting)} possible item{'s' if len(waiting) != 1 else ''} of "
+            f"personal data to clear ({listed}). Edit each out, or mark it “not personal data”."
+        )
+
+
+@transaction.atomic
+def answer_copy_save(*, question_id, actor, title, question_text, answer_text):
+    """A coordinator saves their edit of the copy to publish; it is scanned again for personal data."""
+    _check_coordinator(actor)
+    question = _lock(question_id)
+    if question.status != Status.ANSWERED:
+        raise TransitionError("That answer is not waiting for review any more.")
+    copy = {"title": title.strip(), "question_text": question_text.strip(), "answer_text": answer_text.strip()}
+    Answer.objects.filter(question=question).update(
+        publish_title=copy["title"],
+        publish_question_text=copy["question_text"],
+        publish_answer_text=copy["answer_text"],
+    )
+    if question.visibility != Visibility.PRIVATE:
+        _flags_sync(question.personal_data_flags, copy, actor=actor, question=question)
+    return question
+
+
+@transaction.atomic
+def personal_data_flag_clear(*, flag_id, actor):
+    """A coordinator marks a flag "not personal data" (e.g. an organisation's helpline). Clearing twice is harmless."""
+    _check_coordinator(actor)
+    # Lock what the flag belongs to first (as publishing does, before it touches flags), so that a flag is never
+    # cleared while its answer is being published, and the two cannot deadlock.
+    belongs_to = PersonalDataFlag.objects.filter(pk=flag_id).values("question_id", "review_id").get()
+    if belongs_to["question_id"]:
+        owner_open = _lock(belongs_to["question_id"]).status == Status.ANSWERED
+        owner = {"question_id": belongs_to["question_id"]}
+    else:
+        review = _lock_review(belongs_to["review_id"])
+        owner_open = review.status == AnswerReview.Status.SUBMITTED
+        owner = _flag_owner(review=review)
+    flag = PersonalDataFlag.objects.select_for_update().get(pk=flag_id)
+    if flag.is_cleared:
+        return flag
+    if not owner_open:
+        raise TransitionError("That answer is not waiting for review any more.")
+    now = timezone.now()
+    flag.cleared_by, flag.cleared_at, flag.resolution = actor, now, PersonalDataFlag.Resolution.NOT_PERSONAL
+    flag.save(update_fields=["cleared_by", "cleared_at", "resolution"])
+    _event(**owner, actor=actor, action=Action.PII_CLEARED, note=f"{flag}: not personal data.", now=now)
+    return flag
+
+
 @transaction.atomic
 def answer_save_draft(*, question_id, expert, body):
     """Keep the expert's work in progress; nothing changes for anyone else."""
@@ -302,7 +455,17 @@ def answer_submit(*, question_id, expert, body):
         working_hours_to_answer=hours,
         sla_met=hours <= current.sla_hours,
     )
-    Answer.objects.update_or_create(question=question, defaults={"author": expert, "body": body, "submitted_at": now})
+    answer, _ = Answer.objects.update_or_create(
+        question=question, defaults={"author": expert, "body": body, "submitted_at": now}
+    )
+    # The publishable copy starts as the question and this answer; a coordinator's edits to the title and question
+    # are kept when a returned answer comes back.
+    answer.publish_title = answer.publish_title or question.title
+    answer.publish_question_text = answer.publish_question_text or question.details
+    answer.publish_answer_text = body
+    answer.save(update_fields=["publish_title", "publish_question_text", "publish_answer_text"])
+    if question.visibility != Visibility.PRIVATE:
+        _flags_sync(question.personal_data_flags, answer.publishable_copy(), actor=expert, question=question)
     return question
 
 
@@ -395,6 +558,11 @@ def question_publish(*, question_id, actor, title, question_text, answer_text):
     """
     _check_coordinator(actor)
     now = timezone.now()
+    current = _lock(question_id)
+    copy = {"title": title.strip(), "question_text": question_text.strip(), "answer_text": answer_text.strip()}
+    shared = current.visibility != Visibility.PRIVATE
+    if shared and current.status == Status.ANSWERED:
+        _refuse_personal_data(current.personal_data_flags, copy)
     question = _transition(
         question_id,
         allowed=(Status.ANSWERED,),
@@ -404,18 +572,27 @@ def question_publish(*, question_id, actor, title, question_text, answer_text):
         clock=STOP,
         published_at=now,
     )
-    if question.visibility != Visibility.PRIVATE:
+    if shared:
+        # Flags whose text the coordinator edited out while publishing are recorded as cleared that way.
+        _flags_sync(question.personal_data_flags, copy, actor=actor, question=question)
+        Answer.objects.filter(question=question).update(
+            publish_title=copy["title"],
+            publish_question_text=copy["question_text"],
+            publish_answer_text=copy["answer_text"],
+        )
+        checked_on = timezone.localdate(now)
         topic = Page.objects.get(pk=question.topic_id)
         page = QuestionPage(
-            title=title.strip(),
+            title=copy["title"],
             question=question,
-            question_text=question_text.strip(),
-            answer=answer_text.strip(),
+            question_text=copy["question_text"],
+            answer=copy["answer_text"],
             expert=question.assignee,
             visibility=question.visibility,
             network=question.network if question.visibility == Visibility.NETWORK else None,
             asked_on=timezone.localdate(question.submitted_at),
-            checked_on=timezone.localdate(now),
+            checked_on=checked_on,
+            review_by=KnowledgeSettings.load().review_by_for(checked_on),
         )
         topic.add_child(instance=page)
         # Who may publish answers is the access policy's call (coordinators), checked above; Wagtail's
@@ -569,3 +746,275 @@ def answer_rate(*, question_id, user, stars, comment=""):
         question=question, user=user, defaults={"stars": stars, "comment": comment.strip()}
     )
     return rating
+
+
+# --- Published answers come back for review. The daily sweep (experts/reviews.py) opens a review for each answer
+# whose review-by date has come; its expert confirms it or writes an update, which a coordinator publishes.
+
+ReviewStatus = AnswerReview.Status
+
+
+def _lock_review(review_id):
+    return AnswerReview.objects.select_for_update(of=("self",)).select_related("page").get(pk=review_id)
+
+
+def _claim_review(review, *, allowed, to, **changes):
+    """Move a locked review from one of ``allowed`` states to ``to``, or raise ``TransitionError``."""
+    if review.status not in allowed:
+        raise TransitionError(
+            f"This review is now “{review.get_status_display().lower()}”, so that is no longer possible."
+        )
+    if not AnswerReview.objects.filter(pk=review.pk, status=review.status).update(status=to, **changes):
+        raise TransitionError("Someone else changed this review at the same moment; please reload.")
+    before = review.status
+    review.refresh_from_db()
+    return before
+
+
+def may_review(review, expert):
+    """Is ``expert`` on the panel, and is this review theirs, or open to everyone on their topic?"""
+    if not access.is_panel_expert(expert):
+        return False
+    if review.expert_id is not None:
+        return review.expert_id == expert.pk
+    # Read through the relation the experts app adds to the user (the core does not import it).
+    return expert.expert_profile.topics.filter(pk=review.page.topic_id).exists()
+
+
+def _check_reviewer(review, expert):
+    if not may_review(review, expert):
+        raise TransitionError("This answer is being reviewed by another expert.")
+
+
+def _publish_page(page_id, *, user, **changes):
+    """Change a published answer page as a new revision, published (or left as a draft if the page is not live),
+    and take it out of the review queue."""
+    page = QuestionPage.objects.get(pk=page_id)
+    for field, value in changes.items():
+        setattr(page, field, value)
+    revision = page.save_revision(user=user, log_action=True)
+    if page.live:
+        revision.publish(user=user, skip_permission_checks=True)
+    QuestionPage.objects.filter(pk=page_id).update(review_queued_at=None)
+    return page
+
+
+def review_dates_fill(*, limit):
+    """Give a review-by date to answers that have none (pages created in bulk): checked date + the set period.
+
+    Reads them through the review sweep's index; returns how many were dated.
+    """
+    policy = KnowledgeSettings.load()
+    undated = QuestionPage.objects.filter(review_queued_at=None, review_by=None).order_by("pk")
+    by_date = {}
+    for pk, checked_on in undated.values_list("pk", "checked_on")[:limit]:
+        by_date.setdefault(checked_on, []).append(pk)
+    for checked_on, ids in by_date.items():
+        QuestionPage.objects.filter(pk__in=ids, review_by=None).update(review_by=policy.review_by_for(checked_on))
+    return sum(len(ids) for ids in by_date.values())
+
+
+def answer_review_open(*, page_id, expert_id, today, now=None):
+    """Put a published answer whose review-by date has come into the review queue, for ``expert_id`` (or, if None,
+    for anyone on its topic). Returns the review, or None if it was already queued (by another sweep, say)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = QuestionPage.objects.filter(pk=page_id, review_queued_at=None, review_by__lte=today).update(
+            review_queued_at=now
+        )
+        if not claimed:
+            return None
+        # An editor's older draft published over the queue marker must not open a second review.
+        if AnswerReview.objects.open().filter(page_id=page_id).exists():
+            return None
+        page = QuestionPage.objects.only("review_by", "question_id", "title").get(pk=page_id)
+        review = AnswerReview.objects.create(page=page, expert_id=expert_id, due_on=page.review_by, opened_at=now)
+        who = "its expert" if expert_id else "the experts on its topic (its own expert has left the panel)"
+        _event(
+            question_id=page.question_id,
+            review=review,
+            expert_id=expert_id,
+            action=Action.REVIEW_DUE,
+            note=f"Review-by date {page.review_by:%d %b %Y} reached: sent to {who}.",
+            status=("", ReviewStatus.DUE),
+            now=now,
+        )
+    return review
+
+
+@transaction.atomic
+def answer_review_confirm(*, review_id, expert):
+    """The expert confirms the published answer is still correct: it is checked today and due again in a period."""
+    review = _lock_review(review_id)
+    _check_reviewer(review, expert)
+    now = timezone.now()
+    before = _claim_review(
+        review, allowed=(ReviewStatus.DUE,), to=ReviewStatus.CONFIRMED, expert=expert, closed_at=now, closed_by=expert
+    )
+    checked_on = timezone.localdate(now)
+    review_by = KnowledgeSettings.load().review_by_for(checked_on)
+    _publish_page(review.page_id, user=expert, checked_on=checked_on, review_by=review_by)
+    _event(
+        question_id=review.page.question_id,
+        review=review,
+        actor=expert,
+        expert=expert,
+        action=Action.REVIEW_CONFIRMED,
+        note=f"Checked on {checked_on:%d %b %Y}; next review by {review_by:%d %b %Y}.",
+        status=(before, review.status),
+        now=now,
+    )
+    return review
+
+
+@transaction.atomic
+def answer_review_submit(*, review_id, expert, body):
+    """The expert sends an updated answer; a coordinator reviews it like any answer before it replaces the page's."""
+    review = _lock_review(review_id)
+    _check_reviewer(review, expert)
+    now = timezone.now()
+    page = review.page
+    before = _claim_review(
+        review,
+        allowed=(ReviewStatus.DUE,),
+        to=ReviewStatus.SUBMITTED,
+        expert=expert,
+        submitted_at=now,
+        title=review.title or page.title,
+        question_text=review.question_text or page.question_text,
+        answer_text=body.strip(),
+    )
+    _event(
+        question_id=page.question_id,
+        review=review,
+        actor=expert,
+        expert=expert,
+        action=Action.UPDATE_SUBMITTED,
+        status=(before, review.status),
+        now=now,
+    )
+    _flags_sync(review.personal_data_flags, review.publishable_copy(), actor=expert, review=review)
+    return review
+
+
+@transaction.atomic
+def answer_review_copy_save(*, review_id, actor, title, question_text, answer_text):
+    """A coordinator saves their edit of an updated answer's copy; it is scanned again for personal data."""
+    _check_coordinator(actor)
+    review = _lock_review(review_id)
+    if review.status != ReviewStatus.SUBMITTED:
+        raise TransitionError("That update is not waiting for review any more.")
+    AnswerReview.objects.filter(pk=review.pk).update(
+        title=title.strip(), question_text=question_text.strip(), answer_text=answer_text.strip()
+    )
+    review.refresh_from_db()
+    _flags_sync(review.personal_data_flags, review.publishable_copy(), actor=actor, review=review)
+    return review
+
+
+@transaction.atomic
+def answer_review_publish(*, review_id, actor, title, question_text, answer_text):
+    """A coordinator publishes an updated answer: the page takes the reviewed copy and is checked today."""
+    _check_coordinator(actor)
+    review = _lock_review(review_id)
+    copy = {"title": title.strip(), "question_text": question_text.strip(), "answer_text": answer_text.strip()}
+    if review.status == ReviewStatus.SUBMITTED:
+        _refuse_personal_data(review.personal_data_flags, copy)
+    now = timezone.now()
+    before = _claim_review(
+        review,
+        allowed=(ReviewStatus.SUBMITTED,),
+        to=ReviewStatus.UPDATED,
+        closed_at=now,
+        closed_by=actor,
+        title=copy["title"],
+        question_text=copy["question_text"],
+        answer_text=copy["answer_text"],
+    )
+    _flags_sync(review.personal_data_flags, copy, actor=actor, review=review)
+    checked_on = timezone.localdate(now)
+    review_by = KnowledgeSettings.load().review_by_for(checked_on)
+    _publish_page(
+        review.page_id,
+        user=actor,
+        title=copy["title"],
+        draft_title=copy["title"],
+        question_text=copy["question_text"],
+        answer=copy["answer_text"],
+        expert=review.expert,
+        checked_on=checked_on,
+        review_by=review_by,
+    )
+    _event(
+        question_id=review.page.question_id,
+        review=review,
+        actor=actor,
+        expert=review.expert,
+        action=Action.UPDATE_PUBLISHED,
+        note=f"Checked on {checked_on:%d %b %Y}; next review by {review_by:%d %b %Y}.",
+        status=(before, review.status),
+        now=now,
+    )
+    _after_commit(jobs.send_update_published_email, review.pk)
+    return review
+
+
+@transaction.atomic
+def answer_review_return(*, review_id, actor, comment):
+    """A coordinator sends an updated answer back to its expert with what to change."""
+    _check_coordinator(actor)
+    review = _lock_review(review_id)
+    now = timezone.now()
+    before = _claim_review(review, allowed=(ReviewStatus.SUBMITTED,), to=ReviewStatus.DUE, review_comment=comment)
+    _event(
+        question_id=review.page.question_id,
+        review=review,
+        actor=actor,
+        expert=review.expert,
+        action=Action.UPDATE_RETURNED,
+        note=comment,
+        status=(before, review.status),
+        now=now,
+    )
+    _after_commit(jobs.send_update_returned_email, review.pk)
+    return review
+
+
+@transaction.atomic
+def answer_reviews_release(*, expert, actor=None):
+    """An expert left the panel: the answers waiting for their review go to everyone on the answers' topics."""
+    released = 0
+    for review in (
+        AnswerReview.objects.select_for_update(of=("self",))
+        .select_related("page")
+        .filter(expert=expert, status=ReviewStatus.DUE)
+    ):
+        AnswerReview.objects.filter(pk=review.pk, status=ReviewStatus.DUE).update(expert=None)
+        _event(
+            question_id=review.page.question_id,
+            review=review,
+            actor=actor,
+            expert=expert,
+            action=Action.REVIEW_DUE,
+            note=f"{expert.display_name} left the panel: sent to the experts on its topic.",
+            status=(ReviewStatus.DUE, ReviewStatus.DUE),
+        )
+        released += 1
+    return released
+
+
+# --- Readers say whether an answer helped.
+
+
+@transaction.atomic
+def answer_vote_helpful(*, page_id, user, helpful):
+    """Record (or change) one reader's "Was this helpful?" vote on a published answer."""
+    page = QuestionPage.objects.live().filter(pk=page_id).first()
+    if page is None:
+        raise TransitionError("That answer is not published.")
+    if not access.can_read_published_in_full(user, page):
+        raise TransitionError("You can say whether an answer helped once you can read it in full.")
+    if page.expert_id == user.pk:
+        raise TransitionError("Experts cannot vote on their own answers.")
+    vote, _ = HelpfulVote.objects.update_or_create(page=page, user=user, defaults={"helpful": bool(helpful)})
+    return vote

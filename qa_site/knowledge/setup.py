@@ -21,6 +21,8 @@ COORDINATOR_MODEL_PERMISSIONS = [
             ("subscriptions", "subscription"),
             ("subscriptions", "membership"),
             ("experts", "expertprofile"),
+            ("knowledge", "slasettings"),
+            ("knowledge", "knowledgesettings"),
         ]
         for verb in ("add", "change", "delete", "view")
     ),

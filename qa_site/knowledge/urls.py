@@ -11,4 +11,5 @@ urlpatterns = [
     path("questions/<int:pk>/reply/", views.question_reply, name="reply"),
     path("questions/<int:pk>/withdraw/", views.question_withdraw, name="withdraw"),
     path("questions/<int:pk>/rate/", views.rate_answer, name="rate"),
+    path("answers/<int:page_id>/helpful/", views.vote_helpful, name="helpful"),
 ]

@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -13,12 +15,13 @@ from django_ratelimit.decorators import ratelimit
 from subscriptions import access
 
 from . import services
-from .forms import AskForm, ClarificationReplyForm, RatingForm
-from .models import Question, QuestionEvent
+from .forms import AskForm, ClarificationReplyForm, HelpfulForm, RatingForm, is_page_id
+from .models import Question, QuestionEvent, QuestionPage
 
 
 def _ask_rate(group, request):
-    return settings.RATE_LIMIT_ASK
+    # "Check for similar answers" only shows the form again: it asks nothing, so it is not counted.
+    return None if "check_similar" in request.POST else settings.RATE_LIMIT_ASK
 
 
 @login_required
@@ -34,7 +37,11 @@ def ask(request):
         return render(request, "knowledge/allowance_used.html", {"allowances": allowances}, status=403)
     networks = networks.filter(pk__in=open_ids)
     topic = request.GET.get("topic", "")
-    form = AskForm(request.POST or None, networks=networks, initial={"topic": topic} if topic.isdigit() else {})
+    check_similar = "check_similar" in request.POST
+    if check_similar:  # the form as typed, with similar answers under the title (the search app's tag); not sent
+        form = AskForm(networks=networks, initial=request.POST.dict())
+    else:
+        form = AskForm(request.POST or None, networks=networks, initial={"topic": topic} if topic.isdigit() else {})
     if request.method == "POST" and form.is_valid():
         try:
             question = services.question_submit(asker=request.user, **form.cleaned_data)
@@ -43,7 +50,9 @@ def ask(request):
         else:
             messages.success(request, "Thank you: your question has been sent.")
             return redirect("knowledge:question", pk=question.pk)
-    return render(request, "knowledge/ask.html", {"form": form, "allowances": allowances})
+    return render(
+        request, "knowledge/ask.html", {"form": form, "allowances": allowances, "check_similar": check_similar}
+    )
 
 
 @login_required
@@ -138,3 +147,42 @@ def rate_answer(request, pk):
         raise PermissionDenied(str(exc)) from None
     messages.success(request, "Thank you for rating this answer.")
     return redirect(back)
+
+
+def _wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_POST
+def vote_helpful(request, page_id):
+    """ "Was this helpful?": a form post that comes back to the page, or (from the page's script) JSON."""
+    if not is_page_id(page_id):  # a number past 64 bits would overflow SQLite's integers: a 500, not a 404
+        raise Http404("No such answer.")
+    page = get_object_or_404(QuestionPage.objects.live(), pk=page_id)
+    as_json = _wants_json(request)
+    if not request.user.is_authenticated:
+        if as_json:
+            login_url = redirect_to_login(page.url)["Location"]
+            return JsonResponse(
+                {"error": "Sign in to say whether this answer helped.", "login_url": login_url}, status=401
+            )
+        return redirect_to_login(page.url)
+    form = HelpfulForm(request.POST)
+    if not form.is_valid():
+        message = form.errors["helpful"][0]
+        if as_json:
+            return JsonResponse({"error": message}, status=400)
+        return render(request, "knowledge/bad_request.html", {"message": message, "back": page.url}, status=400)
+    try:
+        vote = services.answer_vote_helpful(page_id=page.pk, user=request.user, helpful=form.cleaned_data["helpful"])
+    except services.TransitionError as exc:
+        if as_json:
+            return JsonResponse({"error": str(exc)}, status=403)
+        raise PermissionDenied(str(exc)) from None
+    message = "Thank you: glad it helped." if vote.helpful else "Thank you: the expert and coordinators will see this."
+    if as_json:
+        helpful = page.helpful_for(request.user, full_access=True)
+        counts = {"yes": helpful["yes"], "no": helpful["no"]} if helpful["sees_counts"] else None
+        return JsonResponse({"helpful": vote.helpful, "message": message, "counts": counts})
+    messages.success(request, message)
+    return redirect(f"{page.url}#helpful")

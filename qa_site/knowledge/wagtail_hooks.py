@@ -11,6 +11,8 @@ QUESTIONS_MENU_HOOK = "register_questions_menu_item"
 admin_urlpatterns = [
     path("review/", admin_views.ReviewQueueView.as_view(), name="review_queue"),
     path("review/<int:pk>/", admin_views.ReviewView.as_view(), name="review"),
+    path("review/updates/<int:pk>/", admin_views.UpdateReviewView.as_view(), name="review_update"),
+    path("due-for-review/", admin_views.StaleAnswersView.as_view(), name="stale"),
     path("all/", admin_views.QuestionListView.as_view(), name="questions"),
     path("<int:pk>/", admin_views.QuestionAdminDetailView.as_view(), name="question"),
 ]
@@ -36,6 +38,11 @@ def review_menu_item():
     return CoordinatorMenuItem(
         "Answers to review", reverse("knowledge_admin:review_queue"), icon_name="tasks", order=10
     )
+
+
+@hooks.register(QUESTIONS_MENU_HOOK)
+def stale_menu_item():
+    return CoordinatorMenuItem("Answers due for review", reverse("knowledge_admin:stale"), icon_name="date", order=15)
 
 
 @hooks.register(QUESTIONS_MENU_HOOK)

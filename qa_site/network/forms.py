@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from qa_site.knowledge.forms import PageMultipleChoiceField
+from qa_site.knowledge.models import TopicPage
 from subscriptions.models import AccessKey, Invitation, Membership
 
 MAX_ORIGINS = 20
@@ -40,8 +42,8 @@ _url = URLValidator(schemes=["http", "https"])
 def parse_origin(line):
     """``line`` as a normalised origin ("https://www.example.org", "http://localhost:8000"), or None if it is not one.
 
-    An origin is a scheme (http or https), a host and an optional port: no path (a bare trailing slash is
-    forgiven), no query, no fragment, no user name or password.
+    An origin is a scheme (https; http only for localhost), a host and an optional port: no path (a bare
+    trailing slash is forgiven), no query, no fragment, no user name or password.
     """
     if any(character.isspace() for character in line) or "?" in line or "#" in line or len(line) > 200:
         return None
@@ -55,7 +57,21 @@ def parse_origin(line):
         return None
     if parts.username is not None or parts.password is not None or parts.path not in ("", "/"):
         return None
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    scheme, host, port = parts.scheme.lower(), parts.hostname.lower(), parts.port
+    if scheme == "http" and not _is_loopback(host):
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    # As browsers send it in the Origin header: the default port is left out.
+    return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_loopback(host):
+    """Plain http is only for testing a widget on one's own computer."""
+    return host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost")
 
 
 class KeyForm(forms.Form):
@@ -65,6 +81,13 @@ class KeyForm(forms.Form):
         help_text="Where you will use it, e.g. “Members' website”.",
     )
     kind = forms.ChoiceField(label="Kind", choices=AccessKey.Kind.choices, widget=forms.RadioSelect)
+    topics = PageMultipleChoiceField(
+        label="Topics (optional)",
+        queryset=TopicPage.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only answers on the topics you tick; tick none for every topic.",
+    )
     allowed_origins = forms.CharField(
         label="Websites allowed to show the widget",
         required=False,
@@ -75,6 +98,7 @@ class KeyForm(forms.Form):
     def __init__(self, *args, kinds, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(value, label) for value, label in AccessKey.Kind.choices if value in kinds]
+        self.fields["topics"].queryset = TopicPage.objects.live().order_by("title")
         if len(kinds) == 1:
             self.fields["kind"].initial = kinds[0]
 
@@ -85,8 +109,13 @@ class KeyForm(forms.Form):
         origins, errors = [], []
         for number, line in enumerate(lines, start=1):
             origin = parse_origin(line)
-            if origin is None:
-                shown = line if len(line) <= 60 else line[:57] + "…"
+            shown = line if len(line) <= 60 else line[:57] + "…"
+            if origin is None and line[:7].lower() == "http://" and parse_origin("https://" + line[7:]):
+                errors.append(
+                    f"Line {number} (“{shown}”) uses http://: websites must use https://. Plain http:// is only for "
+                    "testing on your own computer (http://localhost)."
+                )
+            elif origin is None:
                 errors.append(
                     f"Line {number} (“{shown}”) is not a website origin: write only http:// or https:// and the "
                     "host name, e.g. https://www.example.org, with no path after it."
@@ -107,3 +136,39 @@ class KeyForm(forms.Form):
                 "allowed_origins", "Feeds are read by feed readers, not shown on websites: leave this empty for a feed."
             )
         return cleaned
+
+
+class WidgetForm(forms.Form):
+    """How one widget looks: the configurator's choices (a GET form; bad values fall back to the defaults)."""
+
+    topic = forms.ChoiceField(label="Topic", required=False)
+    count = forms.IntegerField(label="Number of answers", min_value=1, max_value=20, initial=5)
+    style = forms.ChoiceField(
+        label="Style", choices=[("light", "Light"), ("dark", "Dark"), ("compact", "Compact")], initial="light"
+    )
+    variant = forms.ChoiceField(
+        label="Embed with",
+        choices=[
+            ("script", "A script (recommended): fits your page"),
+            ("iframe", "An iframe: for websites that allow no scripts"),
+        ],
+        initial="script",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, key, **kwargs):
+        super().__init__(*args, **kwargs)
+        topics = TopicPage.objects.live().order_by("title")
+        if key.topic_ids:
+            topics = topics.filter(pk__in=key.topic_ids)
+        everything = "All the key's topics" if key.topic_ids else "All topics"
+        self.fields["topic"].choices = [("", everything), *topics.values_list("slug", "title")]
+
+    def chosen(self):
+        """The chosen values, with the default for any missing or not valid."""
+        values = {name: field.initial for name, field in self.fields.items()}
+        values["topic"] = ""
+        if self.is_bound:
+            self.is_valid()  # cleaned_data then holds the valid values only
+            values.update(self.cleaned_data)
+        return values

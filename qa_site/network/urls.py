@@ -17,6 +17,7 @@ urlpatterns = [
     path("<slug:slug>/invoices/", views.invoice_list, name="invoices"),
     path("<slug:slug>/keys/", views.keys, name="keys"),
     path("<slug:slug>/keys/<int:pk>/revoke/", views.key_revoke, name="key_revoke"),
+    path("<slug:slug>/keys/<int:pk>/widget/", views.key_widget, name="key_widget"),
     path("<slug:slug>/report/", views.report, name="report"),
     path("join/<str:token>/", views.invitation, name="invitation"),
 ]

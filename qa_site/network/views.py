@@ -6,6 +6,7 @@ Every change goes through ``subscriptions.services``, which checks again and say
 """
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,9 +17,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from qa_site.knowledge.models import TopicPage
 from subscriptions import access, services
 from subscriptions.models import (
     AccessKey,
@@ -33,7 +37,7 @@ from subscriptions.models import (
 
 from . import invoices as invoice_views
 from . import report as value
-from .forms import InviteForm, KeyForm, RoleForm
+from .forms import InviteForm, KeyForm, RoleForm, WidgetForm
 
 FEATURES = (
     ("widgets", "Embeddable widgets"),
@@ -321,6 +325,11 @@ def _plans_with(feature):
     return "the " + ", ".join(names[:-1]) + f" and {names[-1]} plans"
 
 
+def _topic_titles(key_list):
+    ids = {pk for key in key_list for pk in key.topic_ids}
+    return dict(TopicPage.objects.filter(pk__in=ids).values_list("pk", "title")) if ids else {}
+
+
 @login_required
 def keys(request, slug):
     network = _network(request, slug)
@@ -337,6 +346,7 @@ def keys(request, slug):
                         name=form.cleaned_data["name"],
                         kind=form.cleaned_data["kind"],
                         allowed_origins="\n".join(form.cleaned_data["allowed_origins"]),
+                        topic_ids=[topic.pk for topic in form.cleaned_data["topics"]],
                         actor=request.user,
                     )
                 except services.MembershipError as exc:
@@ -349,11 +359,13 @@ def keys(request, slug):
         raise PermissionDenied("Your plan does not include feeds or widgets.")
     key_list = list(AccessKey.objects.filter(network=network).select_related("created_by"))
     base = settings.BASE_URL  # the public address: the snippet and feed address are pasted into other sites
-    feed_ready = _endpoint_ready("/feeds/network/key.rss")
+    feed_ready = _endpoint_ready("/feeds/key/an-example-key.rss")
     widget_ready = _endpoint_ready("/embed/widget.js")
+    topic_titles = _topic_titles(key_list)
     for key in key_list:
+        key.topics = [topic_titles[pk] for pk in key.topic_ids if pk in topic_titles]
         if key.kind == AccessKey.Kind.FEED:
-            key.feed_url = f"{base}/feeds/network/{key.key}.rss"
+            key.feed_url = f"{base}/feeds/key/{key.key}.rss"
             key.ready = feed_ready
         else:
             key.snippet = f'<script src="{base}/embed/widget.js" data-key="{key.key}" async></script>'
@@ -452,3 +464,53 @@ def invitation(request, token):
             return redirect("network:network", slug=membership.network.slug)
         return redirect("/")
     return render(request, "network/invitation.html", {**context, "confirm": True})
+
+
+# --- the widget configurator -------------------------------------------------------------------------------------
+
+WIDGET_TITLE = "Latest answers from Ask an Expert"
+
+
+def widget_snippet(base, key, chosen, *, preview=False):
+    """The HTML that shows the widget ``chosen`` (topic, count, style, variant) on a page; ``base`` is our address.
+
+    The preview on our own page adds ``preview``: its views are not counted in the value report.
+    """
+    topic, count, style = chosen["topic"], chosen["count"], chosen["style"]
+    if chosen["variant"] == "iframe":
+        query = {"key": key.key, **({"topic": topic} if topic else {}), "count": count, "style": style}
+        if preview:
+            query["preview"] = 1
+        height = (70 + 42 * count) if style == "compact" else (110 + 110 * count)
+        return format_html(
+            '<iframe src="{}" title="{}" width="100%" height="{}" style="border:0" loading="lazy"></iframe>',
+            f"{base}/embed/frame/?{urlencode(query)}",
+            WIDGET_TITLE,
+            height,
+        )
+    return format_html(
+        '<script src="{}/embed/widget.js" data-key="{}"{} data-count="{}" data-style="{}"{} async></script>',
+        base,
+        key.key,
+        format_html(' data-topic="{}"', topic) if topic else "",
+        count,
+        style,
+        mark_safe(' data-preview="1"') if preview else "",
+    )
+
+
+@login_required
+def key_widget(request, slug, pk):
+    """Choose a widget's topic, size, style and kind of embedding; see it live; copy the snippet."""
+    network = _network(request, slug)
+    key = get_object_or_404(AccessKey, pk=pk, network=network, kind=AccessKey.Kind.WIDGET, revoked_at__isnull=True)
+    form = WidgetForm(request.GET or None, key=key)
+    chosen = form.chosen()
+    context = {
+        "key": key,
+        "form": form,
+        "snippet": widget_snippet(settings.BASE_URL, key, chosen),
+        "preview": widget_snippet("", key, chosen, preview=True),
+        "widgets_included": access.network_has_feature(network, "widgets"),
+    }
+    return _render(request, "network/key_widget.html", network, "keys", context)

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "qa_site.demo",
     "qa_site.scheduling",
     "qa_site.network",
+    "qa_site.imports",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -183,24 +184,18 @@ WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False  # passwords are managed through all
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "rtf", "txt", "xlsx"]
 
 # --- Search: the product's own engine (search/backends): the database's full-text index (SQLite FTS5,
-# PostgreSQL tsvector) by default; Elasticsearch when ELASTICSEARCH_URL is set, falling back to the database.
-SEARCH_BACKEND = "search.backends.database.DatabaseBackend"
-# Wagtail's own (admin) search: database backend by default; Elasticsearch when ELASTICSEARCH_URL is set.
+# PostgreSQL tsvector) by default; Elasticsearch when ELASTICSEARCH_URL is set, answering from the database
+# while the cluster is unreachable (search.backends.elastic). `manage.py search_reindex` rebuilds either.
 ELASTICSEARCH_URL = env_url("ELASTICSEARCH_URL", default=None, schemes=("http", "https"))
 if ELASTICSEARCH_URL:
-    from search.transport import PlainJSONNode
-
-    WAGTAILSEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "wagtail.search.backends.elasticsearch8",
-            "URLS": [ELASTICSEARCH_URL],
-            "INDEX": env_str("ELASTICSEARCH_INDEX", "ask-an-expert"),
-            "TIMEOUT": 5,
-            "OPTIONS": {"node_class": PlainJSONNode},
-        }
-    }
+    SEARCH_BACKEND = "search.backends.elastic.FallbackElasticsearchBackend"
 else:
-    WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+    SEARCH_BACKEND = "search.backends.database.DatabaseBackend"
+# Elasticsearch reads and writes the alias "<prefix>-answers"; searches give up (and fall back) after the timeout.
+SEARCH_INDEX_PREFIX = env_str("SEARCH_INDEX_PREFIX", "ask-an-expert")
+ELASTICSEARCH_TIMEOUT = env_int("ELASTICSEARCH_TIMEOUT", 3, minimum=1)
+# Wagtail's own search (the admin's page search) always uses the database, so it never needs the cluster.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
 # --- Jobs (django-rq) and cache: in-process by default, Redis when REDIS_URL is set.
 REDIS_URL = env_url("REDIS_URL", default=None, schemes=("redis", "rediss"))

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Audience:
-    """What a reader may find: everything (coordinators, panel experts), or public answers plus the
-    network-only answers of the listed networks."""
+    """What a reader may find: everything (coordinators), or public answers plus the network-only answers
+    of the listed networks and, for an expert on the panel (``expert_id``), the network-only answers they
+    wrote — as ``subscriptions.access.published_filter`` says."""
 
     everything: bool = False
     network_ids: frozenset = frozenset()
+    expert_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Results:
     hits: list[Hit]
     total: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)  # keys "topic", "expert", "year"
+    relaxed: bool = False  # no answer had every word, so these have any of them
 
 
 class SearchBackend:
@@ -74,12 +77,20 @@ class SearchBackend:
         raise NotImplementedError
 
     def search(
-        self, query: str, *, audience: Audience, filters: Filters = Filters(), offset: int = 0, limit: int = 10,
+        self,
+        query: str,
+        *,
+        audience: Audience,
+        filters: Filters = Filters(),
+        offset: int = 0,
+        limit: int = 10,
         facets: bool = True,
     ) -> Results:
         raise NotImplementedError
 
-    def similar(self, text: str, *, audience: Audience, limit: int = 5, exclude_page_id: int | None = None) -> list[Hit]:
+    def similar(
+        self, text: str, *, audience: Audience, limit: int = 5, exclude_page_id: int | None = None
+    ) -> list[Hit]:
         """Answered questions like this text (used while an adviser types a question, and for related questions)."""
         raise NotImplementedError
 

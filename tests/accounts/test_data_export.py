@@ -83,6 +83,7 @@ def test_an_advisers_data(client, run_on_commit, published, alice, nadia, norths
         "clarification_replies",
         "invitations_accepted",
         "expert_applications",
+        "alerts",
         "expert",
     ]
     assert data["profile"] == {
@@ -158,6 +159,7 @@ def test_an_advisers_data(client, run_on_commit, published, alice, nadia, norths
         }
     ]
     assert data["expert_applications"] == []
+    assert data["alerts"] == {"following": [], "sent": []}  # tests/feeds/test_alerts.py fills them
     assert data["expert"] is None
     exported = dt.datetime.fromisoformat(data["exported_at"])
     assert abs(exported - timezone.now()) < dt.timedelta(minutes=1)

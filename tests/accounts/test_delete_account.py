@@ -199,6 +199,7 @@ def test_the_service_reports_what_it_did(history, alice):
         "questions_kept": 2,
         "ratings_kept": 2,
         "memberships_removed": 1,
+        "alert_follows_removed": 0,
         "email_addresses_removed": 2,
     }
 

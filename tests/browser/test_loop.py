@@ -12,7 +12,7 @@ from django.db import connections
 from django.utils import dateformat, timezone
 from playwright.sync_api import expect, sync_playwright
 
-from qa_site.knowledge.models import Question, QuestionPage
+from qa_site.knowledge.models import HelpfulVote, Question, QuestionPage
 from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -181,6 +181,13 @@ def test_question_is_asked_answered_reviewed_published_and_read(
     expect(alice_page.get_by_role("heading", level=1)).to_have_text(EDITED_TITLE)
     expect(alice_page.get_by_test_id("full-answer")).to_have_text(ANSWER)
     expect(alice_page.get_by_text("The full answer is for subscribers.")).to_have_count(0)
+    expect(alice_page.get_by_test_id("checked-on")).to_have_text(f"Checked on {page.checked_on:%-d %B %Y}")
+    # She says it helped: the page's script sends her vote without leaving the page.
+    alice_page.get_by_role("button", name="Yes", exact=True).click()
+    expect(alice_page.locator("[data-helpful-status]")).to_have_text("Thank you: glad it helped.")
+    expect(alice_page.get_by_role("button", name="Yes", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(alice_page.get_by_role("button", name="No", exact=True)).to_have_attribute("aria-pressed", "false")
+    assert list(HelpfulVote.objects.values_list("user", "helpful")) == [(alice.pk, True)]
 
     anonymous = new_page()
     anonymous.goto("/topics/charity-law/")

@@ -40,9 +40,40 @@ def test_a_widget_key_is_made_and_shown_with_its_snippet(as_nadia, northshire, n
     assert f"Key {key.key}" in card
     assert (
         f'Paste this into your web page <script src="https://ask.example.org/embed/widget.js" data-key="{key.key}" '
-        "async></script> coming with syndication"
+        "async></script> Allowed websites"
     ) in card
+    assert "coming with syndication" not in card
     assert "Allowed websites https://www.northshire.example.org , http://localhost:8000" in card
+    assert "Topics All topics" in card
+    link = soup(response).select_one(f'[data-testid="key-{key.pk}"] a[href$="/widget/"]')
+    assert (link.get_text(), link["href"]) == (
+        "Set up and preview the widget",
+        f"/network/northshire/keys/{key.pk}/widget/",
+    )
+
+
+def test_a_key_may_be_limited_to_topics(as_nadia, northshire, topic, other_topic, site_tree):
+    response = as_nadia.post(
+        KEYS,
+        {"name": "Transport page", "kind": "widget", "allowed_origins": "https://a.org", "topics": [other_topic.pk]},
+        follow=True,
+    )
+    key = AccessKey.objects.get()
+    assert key.topic_ids == [other_topic.pk]
+    assert "Topics Rural transport Revoke" in text_of(response, f"key-{key.pk}")
+    assert [label.get_text(" ", strip=True) for label in soup(response).select("#id_topics label")] == [
+        "Charity law",
+        "Rural transport",
+    ]
+
+
+def test_an_unknown_topic_is_refused(as_nadia, northshire, topic):
+    response = as_nadia.post(
+        KEYS, {"name": "Site", "kind": "widget", "allowed_origins": "https://a.org", "topics": ["999999"]}
+    )
+    assert response.status_code == 400
+    assert field_errors(response, "topics") == ["Select a valid choice. 999999 is not one of the available choices."]
+    assert not AccessKey.objects.exists()
 
 
 def test_a_feed_key_shows_its_feed_address(as_nadia, feeds_too, settings):
@@ -52,9 +83,9 @@ def test_a_feed_key_shows_its_feed_address(as_nadia, feeds_too, settings):
     assert key.kind == "feed"
     assert key.allowed_origins == ""
     response = as_nadia.get(KEYS)
-    assert f"Feed address https://ask.example.org/feeds/network/{key.key}.rss coming with syndication" in text_of(
-        response, f"key-{key.pk}"
-    )
+    card = text_of(response, f"key-{key.pk}")
+    assert f"Feed address https://ask.example.org/feeds/key/{key.key}.rss" in card
+    assert "coming with syndication" not in card
 
 
 @pytest.mark.parametrize(
@@ -77,6 +108,14 @@ def test_a_feed_key_shows_its_feed_address(as_nadia, feeds_too, settings):
         ("//www.example.org", None),
         ("https://", None),
         ("https://exa mple.org", None),
+        ("https://www.example.org:443", "https://www.example.org"),
+        ("https://www.example.org:8443", "https://www.example.org:8443"),
+        ("http://localhost", "http://localhost"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("http://[::1]:5000", "http://[::1]:5000"),
+        ("http://shop.localhost:8000", "http://shop.localhost:8000"),
+        ("http://www.example.org", None),
+        ("http://192.0.2.10", None),
         ("https://www.example.org:99999", None),
         ("https://www.example.org:port", None),
         ("https://-bad-.example.org", None),
@@ -106,6 +145,14 @@ def test_origins_are_scheme_and_host_only(line, origin):
                 "e.g. https://www.example.org, with no path after it.",
                 "Line 2 (“ftp://example.org”) is not a website origin: write only http:// or https:// and the host "
                 "name, e.g. https://www.example.org, with no path after it.",
+            ],
+        ),
+        (
+            {"allowed_origins": "http://www.example.org"},
+            "allowed_origins",
+            [
+                "Line 1 (“http://www.example.org”) uses http://: websites must use https://. Plain http:// is only "
+                "for testing on your own computer (http://localhost)."
             ],
         ),
         ({"allowed_origins": ""}, "allowed_origins", ["List at least one website where the widget will be shown."]),

@@ -8,7 +8,15 @@ from django.db.models import Count
 
 from experts.models import ExpertProfile
 from qa_site.demo.people import DEMO_PASSWORD
-from qa_site.knowledge.models import Question, QuestionEvent, QuestionPage, TopicPage
+from qa_site.knowledge.models import (
+    AnswerReview,
+    HelpfulVote,
+    PersonalDataFlag,
+    Question,
+    QuestionEvent,
+    QuestionPage,
+    TopicPage,
+)
 from subscriptions.models import Membership, Network, Plan
 
 DEMO_LOGINS = ["adviser@demo.test", "netadmin@demo.test", "expert@demo.test", "coordinator@demo.test"]
@@ -57,6 +65,15 @@ def test_demo_looks_like_the_real_service(demo, client):
     assert "To answer" in client.get("/experts/dashboard/").content.decode()
     assert Question.objects.filter(assignee__email="expert@demo.test", status="assigned").exists()
     assert Question.objects.awaiting_review().count() >= 1
+    # An answer in review holds personal data to clear; answers past their review date are back with experts.
+    assert PersonalDataFlag.objects.filter(question__status="answered", cleared_at=None).exists()
+    assert AnswerReview.objects.filter(status="due").exists()
+    assert HelpfulVote.objects.exists()
+    # The demo adviser follows topics and an answer, so their alerts page is not empty.
+    client.login(email="adviser@demo.test", password=DEMO_PASSWORD)
+    alerts_page = client.get("/alerts/").content.decode()
+    assert 'data-testid="follows"' in alerts_page
+    assert "Charity law" in alerts_page
 
 
 def test_loading_again_changes_nothing_but_still_prints_the_logins(demo):

@@ -1,11 +1,15 @@
 """Render experts' Markdown safely, and make teasers of it."""
 
+import html
+import json
 import re
+import threading
 
 import markdown as markdown_lib
 import nh3
 from django import template
-from django.utils.html import strip_tags
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
@@ -41,9 +45,23 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
+_converters = threading.local()
+
+
+def _markdown():
+    """This thread's Markdown converter: building one costs more than converting an answer (~5 ms), and a
+    converter may not be shared between threads. ``reset()`` clears what the last text left behind."""
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = _converters.markdown = markdown_lib.Markdown(
+            extensions=["sane_lists", "tables"], output_format="html"
+        )
+    return converter.reset()
+
+
 def render_markdown(text):
     """Markdown to HTML with only harmless tags and attributes left."""
-    html = markdown_lib.markdown(text or "", extensions=["sane_lists", "tables"], output_format="html")
+    html = _markdown().convert(text or "")
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
@@ -78,3 +96,48 @@ def _opening(text, words):
 def teaser(text, words=TEASER_WORDS):
     words = int(words)
     return Truncator(plain_text(_opening(text, words))).words(words, truncate=" …")
+
+
+QUESTION_TEASER_WORDS = 40  # of the question, for readers without full access (as the page shows it)
+
+# What Django's json_script escapes, so that no string in the data can close the <script> element early.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def question_structured_data(page, *, full_access, url, expert_url=None):
+    """schema.org ``QAPage`` data for a question page, holding only what this reader may read on it."""
+    question = {
+        "@type": "Question",
+        "name": page.title,
+        "text": page.question_text if full_access else Truncator(page.question_text).words(QUESTION_TEASER_WORDS),
+        "dateCreated": page.asked_on.isoformat(),
+        "answerCount": 1,
+        "url": url,
+    }
+    if full_access:
+        answered = page.first_published_at or page.checked_on
+        text = html.unescape(plain_text(page.answer))
+        answer = {"@type": "Answer", "text": text, "dateCreated": answered.isoformat(), "url": url}
+        if page.expert_id:
+            author = {"@type": "Person", "name": page.expert.display_name}
+            if expert_url:
+                author["url"] = expert_url
+            answer["author"] = author
+        question["acceptedAnswer"] = answer
+    return {"@context": "https://schema.org", "@type": "QAPage", "mainEntity": question}
+
+
+@register.simple_tag(takes_context=True)
+def question_jsonld(context, page, full_access=False):
+    """``<script type="application/ld+json">`` with the page's QAPage data, escaped like ``json_script``."""
+    request = context["request"]
+    profile = getattr(page.expert, "expert_profile", None) if page.expert_id else None
+    _, root_url, path = page.get_url_parts(request) or (None, "", page.url_path)
+    data = question_structured_data(
+        page,
+        full_access=full_access,
+        url=root_url + path,
+        expert_url=root_url + profile.get_absolute_url() if profile else None,
+    )
+    payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))

@@ -17,14 +17,16 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from tqdm import tqdm
 
-from experts import routing
+from experts import reviews, routing
 from experts.models import ExpertApplication, ExpertProfile, FeeRate
+from feeds.models import Follow
 from qa_site.demo import people
 from qa_site.knowledge import services
 from qa_site.knowledge.clock import deadlines
 from qa_site.knowledge.models import (
     Answer,
     AnswerRating,
+    HelpfulVote,
     Question,
     QuestionEvent,
     QuestionPage,
@@ -106,6 +108,9 @@ class Command(BaseCommand):
         self.set_away_expert()
         self.create_quality_and_fees(topics, experts, live_advisers)
         self.create_network_life(networks)
+        # Answers published over a year ago are past their review date: the daily sweep sends them back to experts.
+        reviews.sweep()
+        self.create_alert_follows(topics)
         steps.update()
         steps.close()
         published = QuestionPage.objects.live().count()
@@ -264,6 +269,16 @@ class Command(BaseCommand):
             allowed_origins="https://northshire-rcc.example.org",
         )
 
+    def create_alert_follows(self, topics):
+        """The demo adviser follows two topics (at once, and weekly) and one answer (daily), for /alerts/."""
+        adviser = User.objects.get(email="adviser@demo.test")
+        Frequency = Follow.Frequency
+        Follow.objects.create(user=adviser, topic=topics["charity-law"], frequency=Frequency.IMMEDIATE)
+        Follow.objects.create(user=adviser, topic=topics["funding"], frequency=Frequency.WEEKLY)
+        answer = QuestionPage.objects.live().filter(topic=topics["volunteering"], visibility="public").first()
+        if answer is not None:
+            Follow.objects.create(user=adviser, question_page=answer, frequency=Frequency.DAILY)
+
     # --- fees, ratings, acceptance, review and applications -----------------------------------------------------
 
     def create_quality_and_fees(self, topics, experts, advisers):
@@ -297,6 +312,13 @@ class Command(BaseCommand):
                     )
                 )
         AnswerRating.objects.bulk_create(ratings)
+        # Readers say whether answers helped (shown to the experts and coordinators).
+        votes = []
+        for page in QuestionPage.objects.live().filter(visibility="public").only("pk", "expert_id"):
+            readers = [a for a in advisers if a.pk != page.expert_id]
+            for reader in self.rng.sample(readers, self.rng.randint(0, 5)):
+                votes.append(HelpfulVote(page=page, user=reader, helpful=self.rng.random() < 0.85))
+        HelpfulVote.objects.bulk_create(votes)
         # Most experts have accepted what they were given; one answer came back from review.
         for question in Question.objects.filter(status=Status.ASSIGNED).order_by("pk")[::2]:
             services.assignment_accept(question_id=question.pk, expert=question.assignee)

@@ -1,0 +1,482 @@
+"""The search engine on the database the site already has: SQLite FTS5 or PostgreSQL full-text search.
+
+Documents live in two tables keyed by page id (``search/models.py``): ``qa_search_entry``, narrow, with
+everything a result is filtered and faceted by, and ``qa_search_text`` with the plain text. Access filtering
+and facets never join Wagtail's page tables.
+
+- **SQLite**: an FTS5 table over ``qa_search_text`` (external content; porter stemming over unicode61)
+  indexes the title, question and answer, and a ``tags`` column of tokens for what a row is filtered by
+  (``zqpublic``/``zqnetwork``, ``zqn<network>``, ``zqt<topic>``, ``zqx<expert>``, ``zqy<year>``), so that
+  counting what a reader may see is a merge of the index's own lists, never a lookup per row. Ranking is
+  bm25 weighted title 10, question 4, answer 1 (tags 0).
+- **PostgreSQL**: ``qa_search_entry.document`` holds a weighted ``tsvector`` (English; title A, question B,
+  answer C) behind a GIN index, ranked with ``ts_rank_cd``; only the rows shown get ``ts_headline``.
+
+**Ranking window.** Scoring a match costs a few microseconds; a word in every answer of 100,000 would cost
+most of a second to rank in full. So a search first counts the matches the reader may see and finds the
+page id of the ``RANK_WINDOW``-th newest: when there are more, only that many newest matches are scored
+(the total, pages and facets still count them all); when there are fewer — almost every real query — the
+ranking is exact. Recency is the order of the window because answers age (they carry review dates).
+
+A search is three queries however large the index: the count with the window's start, the ranked page
+with its highlights, and (if asked) the facet counts. Queries are built from
+the words of what was typed (``search.text``), each a quoted string or a parameter, so nothing a person
+types is ever full-text syntax. Several words must all match; when together they match nothing, any of them
+may (``Results.relaxed``).
+"""
+
+from contextlib import contextmanager, nullcontext
+from itertools import islice
+
+from django.db import connection, transaction
+
+from search.models import IndexEntry, IndexText
+from search.text import CLOSE, OPEN, clean_text, distinctive_words, marked_html, query_words
+
+from .base import Audience, FacetValue, Filters, Hit, Results, SearchBackend, SearchDocument
+
+RANK_WINDOW = 2000
+SNIPPET_WORDS = 32
+WRITE_BATCH = 500
+NO_FILTERS = Filters()
+
+
+def _chunks(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _placeholders(values):
+    return ", ".join(["%s"] * len(values))
+
+
+def _where(audience: Audience, filters: Filters, *, exclude_page_id=None):
+    """SQL conditions on ``e`` (``qa_search_entry``) for who may see a row and the chosen filters."""
+    clauses, params = [], []
+    if not audience.everything:
+        visible = ["e.visibility = %s"]
+        params.append("public")
+        if audience.network_ids:
+            ids = sorted(audience.network_ids)
+            visible.append(f"(e.visibility = %s AND e.network_id IN ({_placeholders(ids)}))")
+            params += ["network", *ids]
+        if audience.expert_id:
+            visible.append("(e.visibility = %s AND e.expert_id = %s)")
+            params += ["network", audience.expert_id]
+        clauses.append("(" + " OR ".join(visible) + ")")
+    for column in ("topic_id", "expert_id", "year"):
+        value = getattr(filters, column)
+        if value is not None:
+            clauses.append(f"e.{column} = %s")
+            params.append(value)
+    if exclude_page_id is not None:
+        clauses.append("e.page_id <> %s")
+        params.append(exclude_page_id)
+    return "".join(f" AND {clause}" for clause in clauses), params
+
+
+# Facets: one pass over the matches, grouped by (topic, expert, year) together — one sort, a few hundred
+# groups — then summed per facet here.
+_FACET_SELECT = (
+    "SELECT e.topic_id, MIN(e.topic_title), e.expert_id, MIN(e.expert_name), e.year, COUNT(*) {matches} "
+    "GROUP BY e.topic_id, e.expert_id, e.year"
+)
+
+
+def _facets(rows):
+    """(topic, label, expert, label, year, count) groups → ``Results.facets``: topics and experts most frequent
+    first, years newest first."""
+    counts = {"topic": {}, "expert": {}, "year": {}}
+    labels = {"topic": {}, "expert": {}, "year": {}}
+    for topic_id, topic_title, expert_id, expert_name, year, count in rows:
+        for name, value, label in (
+            ("topic", topic_id, topic_title),
+            ("expert", expert_id, expert_name),
+            ("year", year, None),
+        ):
+            if value is not None:
+                counts[name][value] = counts[name].get(value, 0) + count
+                labels[name][value] = label or str(value)
+    facets = {
+        name: [FacetValue(value=value, label=labels[name][value], count=count) for value, count in values.items()]
+        for name, values in counts.items()
+    }
+    facets["topic"].sort(key=lambda item: (-item.count, item.label.lower()))
+    facets["expert"].sort(key=lambda item: (-item.count, item.label.lower()))
+    facets["year"].sort(key=lambda item: -item.value)
+    return facets
+
+
+def _snippet(question, answer):
+    """The excerpt to show: the answer's if it has a match, else the question's, else the answer's start."""
+    for text in (answer, question):
+        if text and OPEN in text:
+            return text
+    return answer or question or ""
+
+
+def _hit(page_id, score, title, question, answer):
+    return Hit(
+        page_id=page_id,
+        score=float(score),
+        title_html=marked_html(title),
+        snippet_html=marked_html(_snippet(question, answer)),
+    )
+
+
+class _Ask:
+    """One search as the engines take it: words (all, or any), who reads, filters, a page to leave out."""
+
+    def __init__(self, words, *, any_word, audience, filters=NO_FILTERS, exclude_page_id=None):
+        self.words = words
+        self.any_word = any_word
+        self.audience = audience
+        self.filters = filters
+        self.where, self.params = _where(audience, filters, exclude_page_id=exclude_page_id)
+
+
+BM25 = "bm25(10.0, 4.0, 1.0, 0.0)"  # weights of title, question, answer, tags
+TAG = "zq"  # starts every filter token; no word of the text does (a query's words that would are dropped)
+
+
+class _SQLite:
+    def reading(self, cursor):
+        return nullcontext()
+
+    @staticmethod
+    def tags(doc: SearchDocument):
+        """The filter tokens of a document, e.g. ``zqpublic zqy2025 zqt12 zqx7`` or ``zqnetwork zqn3 …``."""
+        tags = [TAG + ("public" if doc.visibility == "public" else "network"), f"{TAG}y{doc.published_at.year}"]
+        for prefix, value in (("n", doc.network_id), ("t", doc.topic_id), ("x", doc.expert_id)):
+            if value:
+                tags.append(f"{TAG}{prefix}{int(value)}")
+        return " ".join(tags)
+
+    @staticmethod
+    def terms(ask):
+        # Each word a quoted FTS5 string: whatever it holds is text, never syntax. No column filter: it would
+        # make FTS5 read every match's positions, and no text word looks like a tag (TAG).
+        quoted = ['"' + word.replace('"', '""') + '"' for word in ask.words if not word.startswith(TAG)] or ['""']
+        return "(" + (" OR " if ask.any_word else " ").join(quoted) + ")"
+
+    def tagged(self, ask):
+        """The terms, the tags the reader may see and the filters' tags (all ints: nothing to quote)."""
+        parts = [self.terms(ask)]
+        audience, filters = ask.audience, ask.filters
+        if not audience.everything:
+            allowed = [f"{TAG}public"] + [f"{TAG}n{int(network_id)}" for network_id in sorted(audience.network_ids)]
+            if audience.expert_id:
+                allowed.append(f"({TAG}network AND {TAG}x{int(audience.expert_id)})")
+            parts.append("(" + " OR ".join(allowed) + ")")
+        for prefix, value in (("t", filters.topic_id), ("x", filters.expert_id), ("y", filters.year)):
+            if value is not None:
+                parts.append(f"{TAG}{prefix}{int(value)}")
+        return " AND ".join(parts)
+
+    def count_and_window(self, cursor, ask):
+        tagged = self.tagged(ask)
+        cursor.execute(
+            """
+            SELECT (SELECT COUNT(*) FROM qa_search_fts WHERE qa_search_fts MATCH %s),
+                   (SELECT rowid FROM qa_search_fts WHERE qa_search_fts MATCH %s
+                    ORDER BY rowid DESC LIMIT 1 OFFSET %s)
+            """,
+            [tagged, tagged, RANK_WINDOW - 1],
+        )
+        total, window_start = cursor.fetchone()
+        return total, window_start or 0
+
+    def hits(self, cursor, ask, window_start, *, offset, limit, older=False):
+        # FTS5 scores the matches in the window (a rowid range it seeks to) and sorts them itself (ORDER BY
+        # rank, its weighted bm25 on the terms alone: the tags would cost it a pass over their long lists);
+        # each is then checked against who may read it by primary key, until the page is full. Highlights
+        # and snippets are computed for the rows returned only.
+        join = " CROSS JOIN qa_search_entry e ON e.page_id = f.rowid" if ask.where else ""
+        if older:  # past the window: newest first, unscored
+            rows, order, rank = "f.rowid < %s", "f.rowid DESC", []
+        else:
+            rows, order, rank = "f.rank MATCH %s AND f.rowid >= %s", "f.rank", [BM25]
+        cursor.execute(
+            f"""
+            SELECT f.rowid, {"0.0" if older else "-f.rank"},
+                   highlight(qa_search_fts, 0, %s, %s),
+                   snippet(qa_search_fts, 1, %s, %s, '…', {SNIPPET_WORDS}),
+                   snippet(qa_search_fts, 2, %s, %s, '…', {SNIPPET_WORDS})
+            FROM qa_search_fts f{join}
+            WHERE qa_search_fts MATCH %s AND {rows}{ask.where}
+            ORDER BY {order} LIMIT %s OFFSET %s
+            """,
+            [*[OPEN, CLOSE] * 3, self.terms(ask), *rank, window_start, *ask.params, limit, offset],
+        )
+        return [_hit(*row) for row in cursor.fetchall()]
+
+    def facet_groups(self, cursor, ask):
+        matches = (
+            "FROM qa_search_fts f CROSS JOIN qa_search_entry e ON e.page_id = f.rowid WHERE qa_search_fts MATCH %s"
+        )
+        cursor.execute(_FACET_SELECT.format(matches=matches), [self.tagged(ask)])
+        return cursor.fetchall()
+
+    def write(self, cursor, documents, *, bulk=False):
+        _insert_rows(documents, tags=self.tags)
+        if bulk:
+            return  # the full-text index is built in one pass at the end (finish_rebuild)
+        ids = [doc.page_id for doc in documents]
+        cursor.execute(
+            "INSERT INTO qa_search_fts (rowid, title, question, answer, tags) "
+            "SELECT page_id, title, question, answer, tags FROM qa_search_text "
+            f"WHERE page_id IN ({_placeholders(ids)})",
+            ids,
+        )
+
+    def delete(self, cursor, page_ids):
+        # External content: FTS5 forgets a row when given the values it indexed.
+        cursor.execute(
+            "INSERT INTO qa_search_fts (qa_search_fts, rowid, title, question, answer, tags) "
+            "SELECT 'delete', page_id, title, question, answer, tags FROM qa_search_text "
+            f"WHERE page_id IN ({_placeholders(page_ids)})",
+            page_ids,
+        )
+        _delete_rows(page_ids)
+
+    def finish_rebuild(self, cursor):
+        cursor.execute("INSERT INTO qa_search_fts (qa_search_fts) VALUES ('rebuild')")
+        cursor.execute("INSERT INTO qa_search_fts (qa_search_fts) VALUES ('optimize')")
+
+
+# ts_rank_cd weights for {D, C, B, A}: answer (C) 0.05, question (B) 0.2, title (A) 1.
+_PG_WEIGHTS = "{0.01, 0.05, 0.2, 1}"
+_PG_HEADLINE = f"StartSel={OPEN}, StopSel={CLOSE}, HighlightAll=true"
+_PG_SNIPPET = (
+    f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=2, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+class _Postgres:
+    @contextmanager
+    def reading(self, cursor):
+        """Plan every read as GIN bitmap scans. PostgreSQL's planner does not price reading a row's ``tsvector``
+        (out of line, in TOAST): for a common word it would rather scan the table, or walk the primary key,
+        testing ``@@`` on every row it passes — 10-40x slower than the index. The settings last until the
+        transaction ends; inside a caller's transaction they are put back."""
+        outer = connection.in_atomic_block
+        with transaction.atomic():
+            cursor.execute(
+                "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
+                "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+            )
+            seqscan, indexscan, *_ = cursor.fetchone()
+            yield
+            if outer:
+                cursor.execute(
+                    "SELECT set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, true)",
+                    [seqscan, indexscan],
+                )
+
+    @staticmethod
+    def tsquery(ask):
+        """plainto_tsquery reads each word as plain text (English stemming, stop words); ``||`` is OR."""
+        if ask.any_word:
+            return " || ".join(["plainto_tsquery('english', %s)"] * len(ask.words)), list(ask.words)
+        return "plainto_tsquery('english', %s)", [" ".join(ask.words)]
+
+    def count_and_window(self, cursor, ask):
+        # One pass over the matches: their number, and the page id RANK_WINDOW places from the newest.
+        tsquery, words = self.tsquery(ask)
+        cursor.execute(
+            f"""
+            SELECT COUNT(*), (array_agg(e.page_id ORDER BY e.page_id DESC))[%s]
+            FROM qa_search_entry e WHERE e.document @@ ({tsquery}){ask.where}
+            """,
+            [RANK_WINDOW, *words, *ask.params],
+        )
+        total, window_start = cursor.fetchone()
+        return total, window_start or 0
+
+    def hits(self, cursor, ask, window_start, *, offset, limit, older=False):
+        tsquery, words = self.tsquery(ask)
+        if older:  # past the window: newest first, unscored
+            score, weights, rows, order = "0", [], "e.page_id < %s", "e.page_id DESC"
+        else:
+            score, weights = "ts_rank_cd(%s::float4[], e.document, q.q)", [_PG_WEIGHTS]
+            rows, order = "e.page_id >= %s", "score DESC, e.page_id DESC"
+        cursor.execute(
+            f"""
+            SELECT r.page_id, r.score,
+                   ts_headline('english', t.title, r.q, %s),
+                   ts_headline('english', t.question, r.q, %s),
+                   ts_headline('english', t.answer, r.q, %s)
+            FROM (
+                SELECT e.page_id, {score} AS score, q.q
+                FROM (SELECT {tsquery} AS q) q, qa_search_entry e
+                WHERE e.document @@ q.q AND {rows}{ask.where}
+                ORDER BY {order}
+                LIMIT %s OFFSET %s
+            ) r JOIN qa_search_text t ON t.page_id = r.page_id
+            ORDER BY r.score DESC, r.page_id DESC
+            """,
+            [_PG_HEADLINE, _PG_SNIPPET, _PG_SNIPPET, *weights, *words, window_start, *ask.params, limit, offset],
+        )
+        return [_hit(*row) for row in cursor.fetchall()]
+
+    def facet_groups(self, cursor, ask):
+        tsquery, words = self.tsquery(ask)
+        matches = f"FROM qa_search_entry e WHERE e.document @@ ({tsquery}){ask.where}"
+        cursor.execute(_FACET_SELECT.format(matches=matches), [*words, *ask.params])
+        return cursor.fetchall()
+
+    def write(self, cursor, documents, *, bulk=False):
+        _insert_rows(documents)
+        cursor.execute(
+            """
+            UPDATE qa_search_entry e SET document =
+                setweight(to_tsvector('english', t.title), 'A')
+                || setweight(to_tsvector('english', t.question), 'B')
+                || setweight(to_tsvector('english', t.answer), 'C')
+            FROM qa_search_text t WHERE t.page_id = e.page_id AND e.page_id = ANY(%s)
+            """,
+            [[doc.page_id for doc in documents]],
+        )
+
+    def delete(self, cursor, page_ids):
+        _delete_rows(page_ids)
+
+    def finish_rebuild(self, cursor):
+        cursor.execute("ANALYZE qa_search_entry")
+
+
+def _insert_rows(documents, *, tags=None):
+    IndexEntry.objects.bulk_create(
+        [
+            IndexEntry(
+                page_id=doc.page_id,
+                visibility=doc.visibility,
+                network_id=doc.network_id,
+                topic_id=doc.topic_id,
+                expert_id=doc.expert_id,
+                year=doc.published_at.year,
+                published_at=doc.published_at,
+                topic_title=doc.topic_title[:255],
+                expert_name=doc.expert_name[:255],
+                url_path=doc.url_path[:1000],
+            )
+            for doc in documents
+        ]
+    )
+    IndexText.objects.bulk_create(
+        [
+            IndexText(
+                page_id=doc.page_id,
+                title=clean_text(doc.title),
+                question=clean_text(doc.question),
+                answer=clean_text(doc.answer),
+                tags=tags(doc) if tags else "",
+            )
+            for doc in documents
+        ]
+    )
+
+
+def _delete_rows(page_ids):
+    IndexText.objects.filter(page_id__in=page_ids).delete()
+    IndexEntry.objects.filter(page_id__in=page_ids).delete()
+
+
+def _unique(documents):
+    """The last document given for each page (a batch may name a page twice)."""
+    return list({doc.page_id: doc for doc in documents}.values())
+
+
+class DatabaseBackend(SearchBackend):
+    name = "database"
+
+    @property
+    def vendor(self):
+        return _Postgres() if connection.vendor == "postgresql" else _SQLite()
+
+    # --- writing ------------------------------------------------------------------------------------------
+
+    def index(self, documents: list[SearchDocument]) -> None:
+        vendor = self.vendor
+        for batch in _chunks(_unique(documents), WRITE_BATCH):
+            with transaction.atomic(), connection.cursor() as cursor:
+                vendor.delete(cursor, [doc.page_id for doc in batch])
+                vendor.write(cursor, batch)
+
+    def remove(self, page_ids: list[int]) -> None:
+        vendor = self.vendor
+        for batch in _chunks(sorted(set(page_ids)), WRITE_BATCH):
+            with transaction.atomic(), connection.cursor() as cursor:
+                vendor.delete(cursor, batch)
+
+    def rebuild(self, documents) -> int:
+        """Replace the whole index in one transaction: searches carry on reading the old one until it commits."""
+        vendor = self.vendor
+        count, seen = 0, set()
+        with transaction.atomic(), connection.cursor() as cursor:
+            IndexText.objects.all().delete()
+            IndexEntry.objects.all().delete()
+            for batch in _chunks(documents, WRITE_BATCH):
+                batch = [doc for doc in _unique(batch) if doc.page_id not in seen]
+                seen.update(doc.page_id for doc in batch)
+                vendor.write(cursor, batch, bulk=True)
+                count += len(batch)
+            vendor.finish_rebuild(cursor)
+        return count
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        audience: Audience,
+        filters: Filters = NO_FILTERS,
+        offset: int = 0,
+        limit: int = 10,
+        facets: bool = True,
+    ) -> Results:
+        words = query_words(query)
+        if not words:
+            return Results(hits=[], total=0, facets=_facets([]) if facets else {})
+        ask = _Ask(words, any_word=False, audience=audience, filters=filters)
+        results = self._search(ask, offset=max(offset, 0), limit=limit, facets=facets)
+        if results.total == 0 and len(words) > 1:
+            ask = _Ask(words, any_word=True, audience=audience, filters=filters)
+            results = self._search(ask, offset=max(offset, 0), limit=limit, facets=facets)
+            results.relaxed = results.total > 0
+        return results
+
+    def _search(self, ask, *, offset, limit, facets):
+        vendor = self.vendor
+        with connection.cursor() as cursor, vendor.reading(cursor):
+            total, window_start = vendor.count_and_window(cursor, ask)
+            if total == 0:
+                return Results(hits=[], total=0, facets=_facets([]) if facets else {})
+            in_window = min(total, RANK_WINDOW)  # the window holds exactly this many matches the reader may see
+            hits = []
+            if offset < in_window:
+                hits = vendor.hits(cursor, ask, window_start, offset=offset, limit=min(limit, in_window - offset))
+            if len(hits) < limit and in_window < total and offset + len(hits) < total:
+                # A page past the window: the older matches follow, newest first.
+                hits += vendor.hits(
+                    cursor, ask, window_start, offset=max(0, offset - in_window), limit=limit - len(hits), older=True
+                )
+            results = Results(hits=hits, total=total)
+            if facets:
+                results.facets = _facets(vendor.facet_groups(cursor, ask))
+            return results
+
+    def similar(
+        self, text: str, *, audience: Audience, limit: int = 5, exclude_page_id: int | None = None
+    ) -> list[Hit]:
+        words = distinctive_words(text)
+        if not words:
+            return []
+        ask = _Ask(words, any_word=True, audience=audience, exclude_page_id=exclude_page_id)
+        vendor = self.vendor
+        with connection.cursor() as cursor, vendor.reading(cursor):
+            total, window_start = vendor.count_and_window(cursor, ask)
+            return vendor.hits(cursor, ask, window_start, offset=0, limit=limit) if total else []

@@ -1,0 +1,70 @@
+"""The database search engine's own tables, and the log of what people search for.
+
+The index is two tables keyed by the question page's id, kept apart so that ranking and access filtering
+read only narrow rows:
+
+- ``IndexEntry``: everything a result is filtered, faceted and shown by (visibility, network, topic,
+  expert, year, date, URL, labels) — never a join to Wagtail's page tables. On PostgreSQL it also holds
+  the weighted ``tsvector`` (``document``, title > question > answer) behind a GIN index.
+- ``IndexText``: the searchable text (plain). On SQLite an FTS5 table (``qa_search_fts``) indexes it as
+  external content, with a column of filter tokens (``tags``); on PostgreSQL it is read only to highlight
+  the rows on show.
+
+The vendor-specific parts (the FTS5 table, the ``tsvector`` column and its index) are created by
+``migrations/0002_full_text.py``; ``search/backends/database.py`` keeps them in step.
+"""
+
+from django.db import models
+
+
+class IndexEntry(models.Model):
+    page_id = models.BigIntegerField(primary_key=True)
+    visibility = models.CharField(max_length=10)
+    network_id = models.BigIntegerField(null=True)
+    topic_id = models.BigIntegerField(null=True)
+    expert_id = models.BigIntegerField(null=True)
+    year = models.PositiveSmallIntegerField()
+    published_at = models.DateTimeField()
+    topic_title = models.CharField(max_length=255, blank=True)
+    expert_name = models.CharField(max_length=255, blank=True)
+    url_path = models.CharField(max_length=1000)
+
+    class Meta:
+        db_table = "qa_search_entry"
+
+    def __str__(self):
+        return f"Search entry for page {self.page_id}"
+
+
+class IndexText(models.Model):
+    page_id = models.BigIntegerField(primary_key=True)
+    title = models.TextField()
+    question = models.TextField()
+    answer = models.TextField()
+    tags = models.TextField(blank=True, help_text="SQLite: the tokens FTS5 filters by (see backends/database.py).")
+
+    class Meta:
+        db_table = "qa_search_text"
+
+    def __str__(self):
+        return self.title
+
+
+class SearchQueryLog(models.Model):
+    """One row per distinct (normalised) query: how often it was searched, when last, and what it found.
+
+    Written with one UPSERT per search; the coordinators' gap report lists the queries that found nothing.
+    """
+
+    query = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    last_searched_at = models.DateTimeField()
+    last_hits = models.PositiveIntegerField(default=0, help_text="How many answers the last search found.")
+    zero_results = models.BooleanField(default=False, help_text="The last search found nothing.")
+
+    class Meta:
+        db_table = "qa_search_query_log"
+        indexes = [models.Index(fields=["zero_results", "-count"], name="qa_search_log_gaps")]
+
+    def __str__(self):
+        return self.query

@@ -1,0 +1,292 @@
+"""The database search engine (SQLite FTS5 or PostgreSQL full text), driven through its contract.
+
+Documents are indexed directly (no pages): these tests are about ranking, highlighting, access filtering,
+facets and paging. Indexing from pages is in test_indexing.py, the search page in test_search.py.
+"""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search.backends.base import Audience, Filters, SearchDocument
+from search.backends.database import DatabaseBackend
+from search.text import distinctive_words, marked_html, query_words
+
+EVERYONE = Audience()
+COORDINATOR = Audience(everything=True)
+NORTH, WEST = 101, 202
+
+
+def doc(
+    page_id, title, answer="", *, question="", visibility="public", network_id=None, topic_id=1, expert_id=7, year=2025
+):
+    return SearchDocument(
+        page_id=page_id,
+        title=title,
+        question=question or f"A question about {title.lower()}.",
+        answer=answer or "Some general advice for community groups.",
+        url_path=f"/topics/t/{page_id}/",
+        visibility=visibility,
+        network_id=network_id,
+        topic_id=topic_id,
+        topic_title={1: "Charity law", 2: "Funding", 3: "Volunteering"}.get(topic_id, "Other"),
+        expert_id=expert_id,
+        expert_name={7: "Erin Expert", 8: "Fred Finance"}.get(expert_id, "Someone"),
+        published_at=dt.datetime(year, 6, 1, 12, tzinfo=dt.UTC),
+    )
+
+
+@pytest.fixture
+def engine(db):
+    return DatabaseBackend()
+
+
+def ids(hits):
+    return [hit.page_id for hit in hits]
+
+
+def test_a_title_match_outranks_matches_in_the_answer(engine):
+    engine.index(
+        [
+            doc(1, "Paying for room hire", "Mileage for volunteers is covered in another answer. Mileage rates vary."),
+            doc(2, "Mileage allowances for volunteers", "Drivers can claim the approved rate."),
+            doc(3, "Insurance for events", "Nothing relevant here."),
+        ]
+    )
+    results = engine.search("mileage", audience=EVERYONE)
+    assert ids(results.hits) == [2, 1]
+    assert results.total == 2
+    assert results.hits[0].score > results.hits[1].score
+
+
+def test_words_are_stemmed_and_every_word_must_match(engine):
+    engine.index(
+        [
+            doc(1, "Volunteer drivers", "Reimbursing volunteers who drive their own cars."),
+            doc(2, "Volunteer policies", "Writing a policy for volunteering."),
+        ]
+    )
+    assert set(ids(engine.search("volunteering", audience=EVERYONE).hits)) == {1, 2}
+    assert ids(engine.search("volunteers driving", audience=EVERYONE).hits) == [1]
+
+
+def test_when_no_answer_has_every_word_any_word_will_do(engine):
+    engine.index([doc(1, "Volunteer drivers"), doc(2, "Room hire")])
+    results = engine.search("volunteer zebra", audience=EVERYONE)
+    assert (ids(results.hits), results.total, results.relaxed) == ([1], 1, True)
+    assert engine.search("volunteer drivers", audience=EVERYONE).relaxed is False
+
+
+def test_highlights_wrap_matches_in_mark_and_escape_everything_else(engine):
+    engine.index(
+        [
+            doc(
+                1,
+                "<b>Volunteer</b> expenses & mileage",
+                "Pay <script>alert('volunteer')</script> volunteers their expenses, not a penny more.",
+            )
+        ]
+    )
+    hit = engine.search("volunteer", audience=EVERYONE).hits[0]
+    assert hit.title_html == "&lt;b&gt;<mark>Volunteer</mark>&lt;/b&gt; expenses &amp; mileage"
+    assert "<mark>volunteers</mark>" in hit.snippet_html
+    assert "<script" not in hit.snippet_html  # escaped (SQLite) or left out of the excerpt (PostgreSQL)
+    assert hit.snippet_html.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_the_snippet_comes_from_the_question_when_the_answer_has_no_match(engine):
+    engine.index([doc(1, "Room hire", "Nothing to see.", question="Can we charge for the hall?")])
+    hit = engine.search("hall", audience=EVERYONE).hits[0]
+    assert hit.snippet_html.startswith("Can we charge for the <mark>hall</mark>")
+
+
+def test_marked_html_never_leaves_a_mark_open():
+    assert marked_html("a \ue000b & c") == "a b &amp; c"
+    assert marked_html("\ue000x\ue001 <y>") == "<mark>x</mark> &lt;y&gt;"
+
+
+@pytest.fixture
+def shared(engine):
+    engine.index(
+        [
+            doc(1, "Volunteer expenses", visibility="public"),
+            doc(2, "Northshire volunteer policy", visibility="network", network_id=NORTH, expert_id=7),
+            doc(3, "Westvale volunteer handbook", visibility="network", network_id=WEST, expert_id=8),
+        ]
+    )
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("audience", "expected"),
+    [
+        (Audience(), {1}),  # anonymous, lapsed subscribers, people in no network
+        (Audience(network_ids=frozenset({NORTH})), {1, 2}),
+        (Audience(network_ids=frozenset({NORTH, WEST})), {1, 2, 3}),
+        (Audience(expert_id=8), {1, 3}),  # an expert sees the network-only answers they wrote
+        (Audience(everything=True), {1, 2, 3}),  # coordinators
+    ],
+)
+def test_each_audience_finds_only_what_it_may_see(shared, audience, expected):
+    results = shared.search("volunteer", audience=audience)
+    assert set(ids(results.hits)) == expected
+    assert results.total == len(expected)
+    assert sum(value.count for value in results.facets["year"]) == len(expected)
+    assert {hit.page_id for hit in shared.similar("volunteer policy handbook", audience=audience)} == expected
+
+
+def test_facets_count_the_matches_and_agree_with_the_filtered_results(engine):
+    engine.index(
+        [doc(n, f"Grant funding {n}", topic_id=1 + n % 3, expert_id=7 + n % 2, year=2020 + n % 4) for n in range(1, 25)]
+    )
+    results = engine.search("grant", audience=EVERYONE, limit=5)
+    assert results.total == 24
+    assert len(results.hits) == 5
+    facets = results.facets
+    assert {v.label: v.count for v in facets["topic"]} == {"Charity law": 8, "Funding": 8, "Volunteering": 8}
+    assert {v.label: v.count for v in facets["expert"]} == {"Erin Expert": 12, "Fred Finance": 12}
+    assert [v.value for v in facets["year"]] == [2023, 2022, 2021, 2020]
+    for name, field in (("topic", "topic_id"), ("expert", "expert_id"), ("year", "year")):
+        for value in facets[name]:
+            narrowed = engine.search("grant", audience=EVERYONE, filters=Filters(**{field: value.value}), limit=50)
+            assert narrowed.total == len(narrowed.hits) == value.count
+    both = engine.search("grant", audience=EVERYONE, filters=Filters(topic_id=2, year=2021), limit=50)
+    assert sorted(ids(both.hits)) == [n for n in range(1, 25) if 1 + n % 3 == 2 and 2020 + n % 4 == 2021]
+    assert {v.value for v in both.facets["topic"]} == {2}
+
+
+def test_pages_of_results_follow_one_ranking_without_gaps_or_repeats(engine):
+    engine.index([doc(n, f"Lease renewal {n}", "lease " * (n % 5 + 1)) for n in range(1, 24)])
+    seen = []
+    for offset in (0, 10, 20):
+        results = engine.search("lease", audience=EVERYONE, offset=offset, limit=10, facets=False)
+        assert results.total == 23
+        seen += ids(results.hits)
+    assert sorted(seen) == list(range(1, 24))
+    everything = ids(engine.search("lease", audience=EVERYONE, limit=30, facets=False).hits)
+    assert seen == everything
+
+
+def test_indexing_again_replaces_and_remove_takes_out(engine):
+    engine.index([doc(1, "Volunteer expenses"), doc(2, "Room hire")])
+    engine.index([doc(1, "Trustee expenses")])
+    assert ids(engine.search("volunteer", audience=EVERYONE).hits) == []
+    assert ids(engine.search("trustee", audience=EVERYONE).hits) == [1]
+    engine.remove([1, 99])
+    assert engine.search("trustee", audience=EVERYONE).total == 0
+    assert ids(engine.search("room", audience=EVERYONE).hits) == [2]
+
+
+def test_rebuild_replaces_the_whole_index(engine):
+    engine.index([doc(1, "Volunteer expenses"), doc(2, "Room hire")])
+    assert engine.rebuild(iter([doc(3, "Volunteer drivers"), doc(4, "Insurance"), doc(3, "Volunteer drivers")])) == 2
+    assert ids(engine.search("volunteer", audience=EVERYONE).hits) == [3]
+    assert engine.search("room", audience=EVERYONE).total == 0
+
+
+def test_similar_finds_answers_sharing_the_distinctive_words_and_leaves_out_one(engine):
+    engine.index(
+        [
+            doc(1, "Paying volunteer drivers mileage", "Mileage rates for volunteer drivers."),
+            doc(2, "Volunteer drivers and insurance", "Insurance for drivers."),
+            doc(3, "Room hire charges", "Charging for the hall."),
+        ]
+    )
+    hits = engine.similar("How much mileage can we pay our volunteer drivers?", audience=EVERYONE)
+    assert ids(hits) == [1, 2]
+    assert ids(engine.similar("mileage for volunteer drivers", audience=EVERYONE, exclude_page_id=1)) == [2]
+    assert engine.similar("the and of", audience=EVERYONE) == []
+
+
+def test_query_words_drop_punctuation_and_stop_words():
+    assert query_words('"Volunteer*" AND (expenses) OR NEAR(x: -y)') == ["volunteer", "expenses", "near", "x", "y"]
+    assert query_words("the and of") == ["the", "and", "of"]  # nothing else to search for
+    assert query_words("  ") == []
+    assert distinctive_words("Volunteer drivers: volunteer mileage for the drivers, 2024") == [
+        "volunteer",
+        "drivers",
+        "mileage",
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "'",
+        "*",
+        "volunteer*",
+        "NEAR(volunteer expenses)",
+        "volunteer:expenses",
+        "-volunteer",
+        "^volunteer",
+        "AND",
+        "OR NOT",
+        "(",
+        ")",
+        "{}",
+        "\\",
+        "%",
+        "_",
+        "__init__",
+        "ñandú 中文",
+        "a" * 200,
+        "\x00",
+        "‮",
+    ],
+)
+def test_punctuation_is_never_search_syntax(engine, query):
+    engine.index([doc(1, "Volunteer expenses")])
+    engine.search(query, audience=EVERYONE)  # no error
+    engine.similar(query, audience=EVERYONE)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=60))
+def test_any_text_searches_without_error(shared, query):
+    results = shared.search(query, audience=Audience(network_ids=frozenset({NORTH})))
+    assert results.total >= len(results.hits)
+    assert all(hit.page_id in {1, 2} for hit in results.hits)
+
+
+def _queries_for_search(engine, **kwargs):
+    with CaptureQueriesContext(connection) as queries:
+        engine.search("grant", **kwargs)
+    return len(queries)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_index(engine):
+    engine.index([doc(n, f"Grant {n}", topic_id=1 + n % 3) for n in range(1, 21)])
+    few = [
+        _queries_for_search(engine, audience=Audience(network_ids=frozenset({NORTH}))),
+        _queries_for_search(engine, audience=EVERYONE, facets=False, offset=10),
+    ]
+    engine.index([doc(n, f"Grant {n}", topic_id=1 + n % 3, year=2000 + n % 20) for n in range(21, 61)])
+    many = [
+        _queries_for_search(engine, audience=Audience(network_ids=frozenset({NORTH}))),
+        _queries_for_search(engine, audience=EVERYONE, facets=False, offset=10),
+    ]
+    assert few == many
+    assert many[0] == many[1] + 1  # facets are one query more, whatever their size
+    # SQLite: count with window, ranked page; PostgreSQL adds a savepoint and its planner settings around them.
+    assert many[1] == (2 if connection.vendor == "sqlite" else 6)
+
+
+def test_past_the_ranking_window_older_matches_follow_newest_first(engine, monkeypatch):
+    from search.backends import database
+
+    monkeypatch.setattr(database, "RANK_WINDOW", 4)
+    # Pages 1..10 mention "lease"; the older ones mention it more often (would rank higher if scored).
+    engine.index([doc(n, f"Lease {n}", "lease " * (12 - n)) for n in range(1, 11)])
+    results = engine.search("lease", audience=EVERYONE, limit=3, facets=False)
+    assert results.total == 10
+    assert set(ids(results.hits)) <= {7, 8, 9, 10}  # scored within the four newest matches
+    pages = [ids(engine.search("lease", audience=EVERYONE, offset=o, limit=3, facets=False).hits) for o in (0, 3, 6, 9)]
+    everything = [page_id for page in pages for page_id in page]
+    assert sorted(everything) == list(range(1, 11))  # every match once, none twice
+    assert everything[4:] == [6, 5, 4, 3, 2, 1]  # past the window: newest first
+    assert engine.search("lease", audience=EVERYONE, facets=True).facets["year"][0].count == 10
