@@ -57,13 +57,13 @@ from .matrix_world import shared_world
 from .test_permission_matrix import PRODUCT_PACKAGES
 
 FUZZ = settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 # Query strings also get every boundary value in every parameter (below), so fewer random examples do.
-FUZZ_QUERY = settings(FUZZ, max_examples=15)
+FUZZ_QUERY = settings(FUZZ, max_examples=10)
 
 # --- Junk ----------------------------------------------------------------------------------------------------------
 

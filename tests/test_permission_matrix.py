@@ -401,9 +401,13 @@ def leaks(body, persona, label=""):
 
 
 def body_of(response):
+    """The response's text, and after it the same without tags: search results highlight the words found
+    (``<mark>Zebracorn</mark> private…``), which must not hide a secret from the checks."""
     if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
+        text = b"".join(response.streaming_content).decode("utf-8", "replace")
+    else:
+        text = response.content.decode("utf-8", "replace")
+    return text + "\n" + re.sub(r"<[^>]*>", "", text)
 
 
 @pytest.fixture(scope="module")

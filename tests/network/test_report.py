@@ -116,9 +116,9 @@ def test_the_report_counts_a_known_year(as_nadia, history):
         "15.0 median working hours to answer 16 answers read by members"
     )
     assert text_of(response, "note") == (
-        "Working hours to answer and SLA met count the questions answered in each month. *Similar answers that saved "
-        "a question and widget views are counted from when searching before asking and the website widget arrive; "
-        "until then they show 0."
+        "Working hours to answer and SLA met count the questions answered in each month. A question is saved when a "
+        "member, while writing a question, opens a similar answer instead (once per person, answer and day). Widget "
+        "views count each time a member's website shows your widget; they reach this report within five minutes."
     )
     # Charts of the same numbers: questions and usage as bars, SLA met and hours as lines.
     titles = [svg.select_one("title").get_text() for svg in soup(response).select("figure.chart svg")]
