@@ -4,7 +4,8 @@ Text is assembled from the demo content's own sentences (qa_site/demo/content), 
 words that benchmarks search for put in at known rates, so that a search benchmark knows which terms are
 in almost every answer, which in about a quarter and which are rare (``term_bands()``):
 
-- ``COMMON_TERMS`` — in almost every answer ("charity" in ~97 %; "the" in all);
+- ``COMMON_TERMS`` — in almost every answer ("charity" in ~97 %; "the" in all, though full-text engines
+  with English stop words, PostgreSQL's among them, drop it);
 - ``QUARTER_TERMS`` — in about 25 % each ("trustees", "deadline");
 - ``RARE_TERMS`` — in about 0.3 % each (unusual place names).
 

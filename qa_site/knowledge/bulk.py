@@ -92,9 +92,10 @@ class _Siblings:
 
     def refresh(self, topic_path, depth):
         """Read the children added since the last look (all of them, the first time)."""
-        children = Page.objects.filter(path__startswith=topic_path, depth=depth + 1)
-        if self.last_path is not None:
-            children = children.filter(path__gt=self.last_path)
+        # A range on the unique path index (as treebeard's get_children), from the last child seen: a prefix match
+        # would read every child again on each batch.
+        last_possible = topic_path + Page.alphabet[-1] * Page.steplen
+        children = Page.objects.filter(path__gt=self.last_path or topic_path, path__lte=last_possible, depth=depth + 1)
         for path, slug in children.order_by("path").values_list("path", "slug").iterator(chunk_size=5000):
             self.last_path = path
             self.slugs.add(slug)
@@ -104,6 +105,8 @@ class _Siblings:
             self.last_path = Page._get_path(topic_path, depth + 1, 1)
         else:
             position = Page._str2int(self.last_path[-Page.steplen :]) + 1
+            if position >= len(Page.alphabet) ** Page.steplen:
+                raise ValueError(f"The topic at {topic_path} has no room for more pages in the tree.")
             self.last_path = Page._get_path(topic_path, depth + 1, position)
         return self.last_path
 
