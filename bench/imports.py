@@ -108,6 +108,7 @@ def main():
     parser.add_argument("--format", choices=["xml", "csv"], default="xml")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL.replace("qa.sqlite3", "imports.sqlite3"))
     parser.add_argument("--without-search-index", action="store_true")
+    parser.add_argument("--batch-size", type=int, default=1000)
     args = parser.parse_args()
 
     bench_dir = ROOT / "var" / "bench"
@@ -130,10 +131,10 @@ def main():
         pages_bulk_created.receivers = []
     topics, _, _ = ensure_cast()
     if args.format == "xml":
-        command = ["import_stackexchange", str(fixture), "--topic", "charity-law"]
+        command = ["import_stackexchange", str(fixture), "--topic", "charity-law", "--batch-size", str(args.batch_size)]
         command += [arg for slug in topics for arg in ("--topic-map", f"{slug}={slug}")]
     else:
-        command = ["import_csv", str(fixture), "--topic", "charity-law"]
+        command = ["import_csv", str(fixture), "--topic", "charity-law", "--batch-size", str(args.batch_size)]
 
     for attempt in ("first run", "re-run"):
         out = io.StringIO()
@@ -144,7 +145,7 @@ def main():
         print(f"{attempt}: {seconds:.1f} s ({cpu:.1f} s of CPU) — {summary}")
     pages = QuestionPage.objects.count()
     indexed = "without search indexing" if args.without_search_index else "search index updated after each batch"
-    print(f"{pages:,} answer pages on {connection.vendor} ({args.format}, {indexed}).")
+    print(f"{pages:,} answer pages on {connection.vendor} ({args.format}, batches of {args.batch_size:,}, {indexed}).")
 
 
 if __name__ == "__main__":

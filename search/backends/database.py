@@ -10,19 +10,21 @@ and facets never join Wagtail's page tables.
   counting what a reader may see is a merge of the index's own lists, never a lookup per row. Ranking is
   bm25 weighted title 10, question 4, answer 1 (tags 0).
 - **PostgreSQL**: ``qa_search_entry.document`` holds a weighted ``tsvector`` (English; title A, question B,
-  answer C) behind a GIN index, ranked with ``ts_rank_cd``; only the rows shown get ``ts_headline``.
+  answer C) behind a GIN index, ranked with ``ts_rank_cd``; only the rows shown get ``ts_headline``. Reads
+  are planned as GIN bitmap scans (``_Postgres.reading``).
 
-**Ranking window.** Scoring a match costs a few microseconds; a word in every answer of 100,000 would cost
-most of a second to rank in full. So a search first counts the matches the reader may see and finds the
-page id of the ``RANK_WINDOW``-th newest: when there are more, only that many newest matches are scored
-(the total, pages and facets still count them all); when there are fewer — almost every real query — the
-ranking is exact. Recency is the order of the window because answers age (they carry review dates).
+**Ranking window.** Scoring a match costs microseconds; a word in almost every one of 100,000 answers costs
+a sixth of a second (SQLite) to half a second (PostgreSQL) to rank in full. So a search first counts the
+matches the reader may see and finds the page id of the ``RANK_WINDOW``-th newest (page ids grow as answers
+are published); when there are more, only those newest matches are scored and the older ones follow them,
+newest first; the total and the facets still count every match. With fewer matches than the window — most
+searches — the ranking is exact. The window is as deep as the results page goes (100 pages of 10).
 
 A search is three queries however large the index: the count with the window's start, the ranked page
-with its highlights, and (if asked) the facet counts. Queries are built from
-the words of what was typed (``search.text``), each a quoted string or a parameter, so nothing a person
-types is ever full-text syntax. Several words must all match; when together they match nothing, any of them
-may (``Results.relaxed``).
+with its highlights, and (if asked) the facet counts; PostgreSQL adds the statements that set its planner
+up. Queries are built from the words of what was typed (``search.text``), each a quoted string or a
+parameter, so nothing a person types is ever full-text syntax. Several words must all match; when together
+they match nothing, any of them may (``Results.relaxed``).
 """
 
 from contextlib import contextmanager, nullcontext
@@ -35,7 +37,7 @@ from search.text import CLOSE, OPEN, clean_text, distinctive_words, marked_html,
 
 from .base import Audience, FacetValue, Filters, Hit, Results, SearchBackend, SearchDocument
 
-RANK_WINDOW = 2000
+RANK_WINDOW = 1000
 SNIPPET_WORDS = 32
 WRITE_BATCH = 500
 NO_FILTERS = Filters()
@@ -244,6 +246,9 @@ class _SQLite:
         cursor.execute("INSERT INTO qa_search_fts (qa_search_fts) VALUES ('rebuild')")
         cursor.execute("INSERT INTO qa_search_fts (qa_search_fts) VALUES ('optimize')")
 
+    def after_rebuild(self, cursor):
+        pass
+
 
 # ts_rank_cd weights for {D, C, B, A}: answer (C) 0.05, question (B) 0.2, title (A) 1.
 _PG_WEIGHTS = "{0.01, 0.05, 0.2, 1}"
@@ -306,8 +311,8 @@ class _Postgres:
             f"""
             SELECT r.page_id, r.score,
                    ts_headline('english', t.title, r.q, %s),
-                   ts_headline('english', t.question, r.q, %s),
-                   ts_headline('english', t.answer, r.q, %s)
+                   '',
+                   ts_headline('english', t.question || E'\n' || t.answer, r.q, %s)
             FROM (
                 SELECT e.page_id, {score} AS score, q.q
                 FROM (SELECT {tsquery} AS q) q, qa_search_entry e
@@ -317,7 +322,7 @@ class _Postgres:
             ) r JOIN qa_search_text t ON t.page_id = r.page_id
             ORDER BY r.score DESC, r.page_id DESC
             """,
-            [_PG_HEADLINE, _PG_SNIPPET, _PG_SNIPPET, *weights, *words, window_start, *ask.params, limit, offset],
+            [_PG_HEADLINE, _PG_SNIPPET, *weights, *words, window_start, *ask.params, limit, offset],
         )
         return [_hit(*row) for row in cursor.fetchall()]
 
@@ -328,16 +333,28 @@ class _Postgres:
         return cursor.fetchall()
 
     def write(self, cursor, documents, *, bulk=False):
-        _insert_rows(documents)
-        cursor.execute(
-            """
-            UPDATE qa_search_entry e SET document =
-                setweight(to_tsvector('english', t.title), 'A')
-                || setweight(to_tsvector('english', t.question), 'B')
-                || setweight(to_tsvector('english', t.answer), 'C')
-            FROM qa_search_text t WHERE t.page_id = e.page_id AND e.page_id = ANY(%s)
+        # Each entry row is written once, with its vector (an UPDATE afterwards would leave a dead copy of
+        # every row behind, doubling what searches read until VACUUM).
+        _insert_rows(documents, entries=False)
+        fields = list(IndexEntry._meta.concrete_fields)
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        cursor.executemany(
+            f"""
+            INSERT INTO qa_search_entry ({columns}, document)
+            VALUES ({_placeholders(fields)},
+                setweight(to_tsvector('english', %s), 'A')
+                || setweight(to_tsvector('english', %s), 'B')
+                || setweight(to_tsvector('english', %s), 'C'))
             """,
-            [[doc.page_id for doc in documents]],
+            [
+                [
+                    *(field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields),
+                    clean_text(doc.title),
+                    clean_text(doc.question),
+                    clean_text(doc.answer),
+                ]
+                for doc, entry in ((doc, _entry(doc)) for doc in documents)
+            ],
         )
 
     def delete(self, cursor, page_ids):
@@ -346,25 +363,29 @@ class _Postgres:
     def finish_rebuild(self, cursor):
         cursor.execute("ANALYZE qa_search_entry")
 
+    def after_rebuild(self, cursor):
+        # The rebuild left a dead copy of every old row: reclaim it now rather than when autovacuum comes by.
+        if not connection.in_atomic_block:
+            cursor.execute("VACUUM ANALYZE qa_search_entry, qa_search_text")
 
-def _insert_rows(documents, *, tags=None):
-    IndexEntry.objects.bulk_create(
-        [
-            IndexEntry(
-                page_id=doc.page_id,
-                visibility=doc.visibility,
-                network_id=doc.network_id,
-                topic_id=doc.topic_id,
-                expert_id=doc.expert_id,
-                year=doc.published_at.year,
-                published_at=doc.published_at,
-                topic_title=doc.topic_title[:255],
-                expert_name=doc.expert_name[:255],
-                url_path=doc.url_path[:1000],
-            )
-            for doc in documents
-        ]
+
+def _entry(doc: SearchDocument):
+    return IndexEntry(
+        page_id=doc.page_id,
+        visibility=doc.visibility,
+        network_id=doc.network_id,
+        topic_id=doc.topic_id,
+        expert_id=doc.expert_id,
+        year=doc.published_at.year,
+        published_at=doc.published_at,
+        topic_title=doc.topic_title[:255],
+        expert_name=doc.expert_name[:255],
+        url_path=doc.url_path[:1000],
     )
+
+
+def _insert_rows(documents, *, tags=None, entries=True):
+    """The text rows (with their SQLite tags), and the entry rows unless the caller writes them itself."""
     IndexText.objects.bulk_create(
         [
             IndexText(
@@ -377,6 +398,8 @@ def _insert_rows(documents, *, tags=None):
             for doc in documents
         ]
     )
+    if entries:
+        IndexEntry.objects.bulk_create([_entry(doc) for doc in documents])
 
 
 def _delete_rows(page_ids):
@@ -424,6 +447,8 @@ class DatabaseBackend(SearchBackend):
                 vendor.write(cursor, batch, bulk=True)
                 count += len(batch)
             vendor.finish_rebuild(cursor)
+        with connection.cursor() as cursor:
+            vendor.after_rebuild(cursor)
         return count
 
     # --- reading ------------------------------------------------------------------------------------------
