@@ -177,6 +177,21 @@ def key_create(*, network, name, kind, actor, allowed_origins="", topic_ids=()):
 
 
 @transaction.atomic
+def key_update(*, key_id, actor, name, allowed_origins, topic_ids):
+    """Rename a key, change its topics and (widgets) its websites. Its kind and its value never change, so the
+    snippets and feed addresses already pasted elsewhere keep working."""
+    key = AccessKey.objects.select_for_update().select_related("network").get(pk=key_id)
+    _require_admin(actor, key.network)
+    if key.revoked_at is not None:
+        raise MembershipError("This key has been revoked: make a new one instead.")
+    key.name = name.strip()
+    key.allowed_origins = allowed_origins.strip() if key.kind == AccessKey.Kind.WIDGET else ""
+    key.topic_ids = list(topic_ids)
+    key.save(update_fields=["name", "allowed_origins", "topic_ids"])
+    return key
+
+
+@transaction.atomic
 def key_revoke(*, key_id, actor):
     key = AccessKey.objects.select_for_update().select_related("network").get(pk=key_id)
     _require_admin(actor, key.network)

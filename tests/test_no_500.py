@@ -350,6 +350,16 @@ FORMS = [
             "allowed_origins": values("https://example.org", "https://a.example\nhttp://localhost:8000"),
         },
     ),
+    Form(
+        "network:key_edit",
+        "netadmin",
+        url("network:key_edit", "northshire.slug", "key.pk"),
+        {
+            "name": values("Members site"),
+            "topics": pk("topic"),
+            "allowed_origins": values("https://example.org", "https://a.example\nhttp://localhost:8000"),
+        },
+    ),
     Form("network:key_revoke", "netadmin", url("network:key_revoke", "northshire.slug", "key.pk")),
     Form(
         "knowledge_admin:review",

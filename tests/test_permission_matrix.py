@@ -194,6 +194,8 @@ MATRIX = [
     get( "network:invoice [csv]",             at("invoice.pk", query="?format=csv"),
                                                                          "login 404   404   404   200   404   200"),
     get( "network:keys",                      at("northshire.slug"),     "login 403   403   403   200   403   200"),
+    get( "network:key_edit",                  at("northshire.slug", "key.pk"),
+                                                                         "login 403   403   403   200   403   200"),
     post("network:key_revoke",                at("northshire.slug", "key.pk"),
                                                                          "login 403   403   403   302   403   302"),
     get( "network:report",                    at("northshire.slug"),     "login 403   403   403   200   403   200"),

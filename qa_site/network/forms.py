@@ -95,12 +95,25 @@ class KeyForm(forms.Form):
         help_text="Widgets only: one website per line, as scheme and host only, e.g. https://www.example.org",
     )
 
-    def __init__(self, *args, kinds, **kwargs):
+    def __init__(self, *args, kinds, key=None, **kwargs):
+        """A new key of one of ``kinds``, or (``key``) the settings of an existing key, whose kind stays."""
+        if key is not None:
+            kinds = [key.kind]
+            kwargs["initial"] = {
+                "name": key.name,
+                "kind": key.kind,
+                "topics": list(key.topic_ids),
+                "allowed_origins": "\n".join(key.origins),
+            }
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(value, label) for value, label in AccessKey.Kind.choices if value in kinds]
         self.fields["topics"].queryset = TopicPage.objects.live().order_by("title")
         if len(kinds) == 1:
             self.fields["kind"].initial = kinds[0]
+        if key is not None:
+            self.fields["kind"].disabled = True
+            if key.kind == AccessKey.Kind.FEED:
+                del self.fields["allowed_origins"]
 
     def clean_allowed_origins(self):
         lines = [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines() if line.strip()]
@@ -129,6 +142,8 @@ class KeyForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         origins = cleaned.get("allowed_origins")
+        if "allowed_origins" not in self.fields:
+            return cleaned
         if cleaned.get("kind") == AccessKey.Kind.WIDGET and origins == []:
             self.add_error("allowed_origins", "List at least one website where the widget will be shown.")
         if cleaned.get("kind") == AccessKey.Kind.FEED and origins:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<slug:slug>/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("<slug:slug>/invoices/", views.invoice_list, name="invoices"),
     path("<slug:slug>/keys/", views.keys, name="keys"),
+    path("<slug:slug>/keys/<int:pk>/edit/", views.key_edit, name="key_edit"),
     path("<slug:slug>/keys/<int:pk>/revoke/", views.key_revoke, name="key_revoke"),
     path("<slug:slug>/keys/<int:pk>/widget/", views.key_widget, name="key_widget"),
     path("<slug:slug>/report/", views.report, name="report"),

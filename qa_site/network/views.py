@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -307,15 +306,6 @@ def invoice(request, pk):
 # --- keys for feeds and widgets ----------------------------------------------------------------------------------
 
 
-def _endpoint_ready(path):
-    """Does ``path`` reach a real endpoint yet (rather than falling through to the page tree)?"""
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return False
-    return match.url_name != "wagtail_serve"
-
-
 def _plans_with(feature):
     names = list(Plan.objects.filter(is_listed=True, **{feature: True}).values_list("name", flat=True))
     if not names:
@@ -359,17 +349,13 @@ def keys(request, slug):
         raise PermissionDenied("Your plan does not include feeds or widgets.")
     key_list = list(AccessKey.objects.filter(network=network).select_related("created_by"))
     base = settings.BASE_URL  # the public address: the snippet and feed address are pasted into other sites
-    feed_ready = _endpoint_ready("/feeds/key/an-example-key.rss")
-    widget_ready = _endpoint_ready("/embed/widget.js")
     topic_titles = _topic_titles(key_list)
     for key in key_list:
         key.topics = [topic_titles[pk] for pk in key.topic_ids if pk in topic_titles]
         if key.kind == AccessKey.Kind.FEED:
             key.feed_url = f"{base}/feeds/key/{key.key}.rss"
-            key.ready = feed_ready
         else:
             key.snippet = f'<script src="{base}/embed/widget.js" data-key="{key.key}" async></script>'
-            key.ready = widget_ready
         key.feature_included = key.kind in kinds
     missing = [
         (AccessKey.Kind(kind).label, _plans_with(feature))
@@ -378,6 +364,35 @@ def keys(request, slug):
     ]
     context = {"form": form, "keys": key_list, "missing": missing}
     return _render(request, "network/keys.html", network, "keys", context, status=status)
+
+
+@login_required
+def key_edit(request, slug, pk):
+    """Rename an active key, change its topics and (widgets) the websites allowed to show it."""
+    network = _network(request, slug)
+    key = get_object_or_404(AccessKey, pk=pk, network=network, revoked_at__isnull=True)
+    form = KeyForm(request.POST or None, kinds=[key.kind], key=key)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.key_update(
+                    key_id=key.pk,
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    allowed_origins="\n".join(form.cleaned_data.get("allowed_origins", [])),
+                    topic_ids=[topic.pk for topic in form.cleaned_data["topics"]],
+                )
+            except services.MembershipError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, f"Key “{form.cleaned_data['name'].strip()}” saved: the change applies at once."
+                )
+                return redirect("network:keys", slug=network.slug)
+        status = 400
+    context = {"key": key, "form": form}
+    return _render(request, "network/key_edit.html", network, "keys", context, status=status)
 
 
 @login_required

@@ -60,7 +60,7 @@ def test_a_key_may_be_limited_to_topics(as_nadia, northshire, topic, other_topic
     )
     key = AccessKey.objects.get()
     assert key.topic_ids == [other_topic.pk]
-    assert "Topics Rural transport Revoke" in text_of(response, f"key-{key.pk}")
+    assert "Topics Rural transport Change name, topics or websites Revoke" in text_of(response, f"key-{key.pk}")
     assert [label.get_text(" ", strip=True) for label in soup(response).select("#id_topics label")] == [
         "Charity law",
         "Rural transport",
@@ -251,3 +251,115 @@ def test_keys_belong_to_their_network(client, northshire, westvale, nadia, walte
     key.refresh_from_db()
     assert key.is_active
     assert not AccessKey.objects.filter(network=northshire).exists()
+
+
+def test_a_feed_key_kept_after_the_plan_lost_network_feeds_says_what_it_still_carries(as_nadia, northshire, nadia):
+    key = AccessKey.objects.create(network=northshire, name="Intranet", kind="feed", created_by=nadia)
+    card = text_of(as_nadia.get(KEYS), f"key-{key.pk}")
+    assert (
+        "Your plan no longer includes your network's own answers in feeds: this feed now carries public answers only."
+        in card
+    )
+    assert "will not work" not in card
+
+
+def edit_url(key):
+    return f"/network/northshire/keys/{key.pk}/edit/"
+
+
+def test_a_widget_key_is_renamed_limited_to_topics_and_moved_to_other_websites(
+    as_nadia, client, northshire, nadia, topic, other_topic, site_tree
+):
+    Plan.objects.filter(slug="standard").update(widgets=True)
+    key = AccessKey.objects.create(
+        network=northshire, name="Website", kind="widget", created_by=nadia, allowed_origins="https://old.example.org"
+    )
+    value = key.key
+    form = soup(as_nadia.get(edit_url(key)))
+    assert form.select_one("#id_name")["value"] == "Website"
+    assert form.select_one("#id_allowed_origins").get_text().strip() == "https://old.example.org"
+    assert form.select_one("#id_kind") is None  # the kind is shown nowhere to change
+
+    response = as_nadia.post(
+        edit_url(key),
+        {
+            "name": "New site",
+            "topics": [other_topic.pk],
+            "allowed_origins": "https://new.example.org\nhttps://b.example.org/",
+        },
+        follow=True,
+    )
+    assert messages_of(response) == ["Key “New site” saved: the change applies at once."]
+    key.refresh_from_db()
+    assert (key.name, key.key, key.kind, key.topic_ids) == ("New site", value, "widget", [other_topic.pk])
+    assert key.origins == ["https://new.example.org", "https://b.example.org"]
+    assert "Topics Rural transport" in text_of(response, f"key-{key.pk}")
+
+    # The widget's JSON follows at once: the new website may read it, the old one no longer.
+    new = client.get(f"/embed/answers.json?key={value}", HTTP_ORIGIN="https://new.example.org")
+    assert new.status_code == 200
+    assert new["Access-Control-Allow-Origin"] == "https://new.example.org"
+    old = client.get(f"/embed/answers.json?key={value}", HTTP_ORIGIN="https://old.example.org")
+    assert old.status_code == 403
+    assert old.json()["reason"] == "origin"
+    assert "Access-Control-Allow-Origin" not in old
+    refused = client.get(f"/embed/answers.json?key={value}&topic={topic.slug}", HTTP_ORIGIN="https://new.example.org")
+    assert (refused.status_code, refused.json()["reason"]) == (403, "topic")
+
+
+def test_a_feed_key_edit_has_no_websites(as_nadia, northshire, nadia, topic, site_tree):
+    key = AccessKey.objects.create(network=northshire, name="Intranet", kind="feed", created_by=nadia)
+    response = as_nadia.get(edit_url(key))
+    assert soup(response).select_one("#id_allowed_origins") is None
+    as_nadia.post(edit_url(key), {"name": "Staff intranet", "topics": [topic.pk], "allowed_origins": "https://x.org"})
+    key.refresh_from_db()
+    assert (key.name, key.topic_ids, key.allowed_origins) == ("Staff intranet", [topic.pk], "")
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "error"),
+    [
+        ({"name": "", "allowed_origins": "https://a.org"}, "name", "This field is required."),
+        (
+            {"name": "Site", "allowed_origins": ""},
+            "allowed_origins",
+            "List at least one website where the widget will be shown.",
+        ),
+        (
+            {"name": "Site", "allowed_origins": "https://a.org/page"},
+            "allowed_origins",
+            "Line 1 (“https://a.org/page”) is not a website origin: write only http:// or https:// and the host name, "
+            "e.g. https://www.example.org, with no path after it.",
+        ),
+        (
+            {"name": "Site", "allowed_origins": "https://a.org", "topics": ["999999"]},
+            "topics",
+            "Select a valid choice. 999999 is not one of the available choices.",
+        ),
+    ],
+)
+def test_bad_changes_are_refused_and_change_nothing(as_nadia, northshire, nadia, data, field, error):
+    key = AccessKey.objects.create(
+        network=northshire, name="Website", kind="widget", created_by=nadia, allowed_origins="https://a.org"
+    )
+    response = as_nadia.post(edit_url(key), data)
+    assert response.status_code == 400
+    assert field_errors(response, field) == [error]
+    key.refresh_from_db()
+    assert (key.name, key.allowed_origins, key.topic_ids) == ("Website", "https://a.org", [])
+
+
+def test_only_active_keys_of_ones_own_network_are_changed(client, northshire, westvale, nadia, walter, alice):
+    revoked = AccessKey.objects.create(network=northshire, name="Old", kind="feed", created_by=nadia)
+    revoked.revoked_at = revoked.created_at
+    revoked.save()
+    theirs = AccessKey.objects.create(network=westvale, name="Westvale site", kind="feed", created_by=walter)
+    client.force_login(nadia)
+    assert client.get(edit_url(revoked)).status_code == 404
+    assert client.post(edit_url(revoked), {"name": "Back"}).status_code == 404
+    assert client.post(edit_url(theirs), {"name": "Mine"}).status_code == 404
+    client.force_login(alice)  # an adviser of Northshire, not its admin
+    mine = AccessKey.objects.create(network=northshire, name="Intranet", kind="feed", created_by=nadia)
+    assert client.post(edit_url(mine), {"name": "Hers"}).status_code == 403
+    names = set(AccessKey.objects.values_list("name", flat=True))
+    assert names == {"Old", "Westvale site", "Intranet"}
