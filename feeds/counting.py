@@ -35,12 +35,13 @@ def counter_key(kind, network_id, day):
 def count(*, network_id, kind):
     """Count one view or click for ``network_id`` today, in the cache."""
     key = counter_key(kind, network_id, timezone.localdate())
-    cache.add(key, 0, timeout=DAYS_KEPT * 24 * 60 * 60)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr: start again
+    for _attempt in range(2):  # a second go when the key expired between add and incr
         cache.add(key, 0, timeout=DAYS_KEPT * 24 * 60 * 60)
-        cache.incr(key)
+        try:
+            cache.incr(key)
+            break
+        except ValueError:
+            continue  # after two goes, a cache that keeps nothing (Django's dummy cache) loses the count
     if isinstance(caches["default"], LocMemCache) and cache.add(LOCAL_FLUSH_MARK, 1, timeout=FLUSH_EVERY):
         flush()
 

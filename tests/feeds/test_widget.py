@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feeds import counting
+from feeds import counting, generation
 from subscriptions.models import AccessKey, Plan, Subscription
 from tests.factories import make_published_page
 
@@ -340,3 +340,24 @@ def test_published_dates_are_local_days(client, key, topic):
     late = timezone.make_aware(dt.datetime(2026, 6, 30, 23, 30))
     type(page).objects.filter(pk=page.pk).update(first_published_at=late)
     assert get(client, key).json()["items"][0]["published"] == "2026-06-30"
+
+
+def test_an_uncached_list_takes_the_same_queries_for_3_or_20_answers(client, key, topic, erin):
+    Plan.objects.filter(slug="standard").update(full_answers_in_widgets=True)
+
+    def render():
+        cache.delete(generation.KEY)  # a new generation: the list is built afresh
+        with CaptureQueriesContext(connection) as queries:
+            response = get(client, key, SITE, count=20)
+        assert response.status_code == 200
+        return len(response.json()["items"]), len(queries)
+
+    for number in range(3):
+        make_published_page(topic=topic, title=f"Answer {number}", expert=erin)
+    render()  # fills Wagtail's own cache of site root paths
+    few_items, few = render()
+    for number in range(3, 20):
+        make_published_page(topic=topic, title=f"Answer {number}", expert=erin)
+    many_items, many = render()
+    assert (few_items, many_items) == (3, 20)
+    assert many == few

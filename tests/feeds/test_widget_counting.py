@@ -187,3 +187,11 @@ def test_flushes_racing_each_other_and_the_requests_neither_lose_nor_double_coun
     total = counters * per_counter
     assert counts(network) == {VIEW: total // 2, CLICK: total // 2}
     assert counting.pending() == {}
+
+
+def test_a_cache_that_keeps_nothing_loses_counts_but_never_the_page(client, key, page, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    response = client.get("/embed/answers.json", {"key": key.key}, HTTP_ORIGIN=SITE)
+    assert response.status_code == 200
+    assert [item["title"] for item in response.json()["items"]] == ["Can trustees claim travel expenses?"]
+    assert client.get(f"/embed/click/{page.pk}/", {"key": key.key}).status_code == 302
