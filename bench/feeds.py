@@ -6,9 +6,10 @@ settings ``bench.feeds_settings``): one with the configured cache (Redis with RE
 memory) and one with no cache at all (Django's DummyCache), where every request renders the feed afresh.
 Concurrent clients (a thread pool of plain HTTP/1.1 requests) measure requests a second, p50 and p95 for:
 the latest answers as RSS (cached, uncached, and answered 304 to If-None-Match), a topic feed, a network's key
-feed, the widget's JSON (20 answers; cached, 304 and uncached), and a static file from the same server (the baseline: the figures
-are also given as a ratio of it). Before that, in-process, it counts the SQL queries of one uncached render
-of each feed with 20 and then 200 answers in the database: they must not change.
+feed, the widget's JSON (20 answers: cached, 304 and uncached), and a static file from the same server (the
+baseline: the figures are also given as a ratio of it). Before that, in-process, it counts the SQL queries
+of one uncached render of each feed and of the widget's JSON with 20 and then 200 answers in the database:
+they must not change.
 
     .venv/bin/python bench/feeds.py                       # SQLite file in var/bench/, in-memory cache
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/qa_bench_feeds REDIS_URL=redis://127.0.0.1:6379/14 \\
@@ -209,24 +210,21 @@ def main():
     setup_django(args.database_url)
     from django.conf import settings
     from django.db import connection
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
     from bench.generate_qa import generate
 
     generate(20, progress=False)
     feed_key, widget_key = make_keys()
     paths = feed_paths(feed_key)
-    try:
-        paths["widget"] = reverse("embed:answers") + f"?key={widget_key}&count=20"
-    except NoReverseMatch:
-        pass
+    paths["widget"] = reverse("embed:answers") + f"?key={widget_key}&count=20"
     at_20 = queries_per_render(paths)
     generate(180, start=20, progress=False)
     at_200 = queries_per_render(paths)
     if args.count > 200:
         generate(args.count - 200, start=200, progress=False)
 
-    widget_path = paths.get("widget")
+    widget_path = paths["widget"]
 
     cache_name = "Redis" if settings.REDIS_URL else "in-process memory"
     print(f"\n{args.count:,} published answers on {connection.vendor}; cache: {cache_name}; ", end="")
@@ -250,13 +248,12 @@ def main():
             ("key feed cached", cached_port, paths["key"], None, 200),
             ("key feed uncached", uncached_port, paths["key"], None, 200),
         ]
-        if widget_path:
-            widget_etag = etag_of(cached_port, widget_path)
-            rows += [
-                ("widget answers.json cached", cached_port, widget_path, None, 200),
-                ("widget answers.json 304", cached_port, widget_path, {"If-None-Match": widget_etag}, 304),
-                ("widget answers.json uncached", uncached_port, widget_path, None, 200),
-            ]
+        widget_etag = etag_of(cached_port, widget_path)
+        rows += [
+            ("widget answers.json cached", cached_port, widget_path, None, 200),
+            ("widget answers.json 304", cached_port, widget_path, {"If-None-Match": widget_etag}, 304),
+            ("widget answers.json uncached", uncached_port, widget_path, None, 200),
+        ]
         results = []
         for label, port, path, headers, expect in rows:
             rps, p50, p95 = load(
