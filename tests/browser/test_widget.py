@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from feeds import counting
 from subscriptions.models import AccessKey, UsageCount
-from tests.browser.test_loop import allow_async_unsafe, browser, new_page, sign_in  # noqa: F401 (the harness's fixtures)
+from tests.browser.harness import sign_in
 from tests.factories import make_published_page
 
 HOST_PAGE = """<!doctype html>
