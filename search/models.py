@@ -18,7 +18,7 @@ from django.db import models
 
 
 class IndexEntry(models.Model):
-    page_id = models.BigIntegerField(primary_key=True)
+    page_id = models.IntegerField(primary_key=True)  # Wagtail's page ids; SQLite: the rowid itself
     visibility = models.CharField(max_length=10)
     network_id = models.BigIntegerField(null=True)
     topic_id = models.BigIntegerField(null=True)
@@ -37,7 +37,7 @@ class IndexEntry(models.Model):
 
 
 class IndexText(models.Model):
-    page_id = models.BigIntegerField(primary_key=True)
+    page_id = models.IntegerField(primary_key=True)  # Wagtail's page ids; SQLite: the rowid itself
     title = models.TextField()
     question = models.TextField()
     answer = models.TextField()
