@@ -113,7 +113,7 @@ def queries_per_render(paths):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from feeds import generation
+    from qa_site.knowledge import generation
 
     client = Client()
     counts = {}

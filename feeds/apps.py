@@ -6,8 +6,7 @@ class FeedsConfig(AppConfig):
     verbose_name = "Feeds and syndication"
 
     def ready(self):
-        from . import alerts, caching, generation
+        from . import alerts, caching
 
-        generation.connect()
         caching.connect()
         alerts.connect()

@@ -19,9 +19,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control, qu
 from django.utils.http import http_date
 from wagtail.signals import page_published, page_unpublished
 
+from qa_site.knowledge import generation
 from qa_site.knowledge.models import QuestionPage, TopicPage
-
-from . import generation
 
 # Old generations' entries are never read again; they expire, or Redis/locmem evicts them first. The timeout
 # also bounds how long a change that sends no signal (an expert's name) can take to show.

@@ -32,13 +32,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_safe
 
+from qa_site.knowledge import generation
 from qa_site.knowledge.forms import is_page_id
 from qa_site.knowledge.models import QuestionPage, TopicPage
 from qa_site.knowledge.templatetags.knowledge_tags import render_markdown, teaser
 from subscriptions.access import Visibility
 from subscriptions.models import AccessKey
 
-from . import counting, generation
+from . import counting
 
 COUNT_DEFAULT = 5
 COUNT_MAX = 20

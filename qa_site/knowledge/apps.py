@@ -7,6 +7,7 @@ class KnowledgeConfig(AppConfig):
     verbose_name = "Questions and knowledge base"
 
     def ready(self):
-        from . import signal_handlers
+        from . import generation, signal_handlers
 
         signal_handlers.register()
+        generation.connect()

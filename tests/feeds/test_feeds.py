@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feeds import generation
 from feeds.builders import answer_guid
+from qa_site.knowledge import generation
 from qa_site.knowledge.models import Question
 from tests.factories import make_published_page
 

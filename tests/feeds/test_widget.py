@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feeds import counting, generation
+from feeds import counting
+from qa_site.knowledge import generation
 from subscriptions.models import AccessKey, Plan, Subscription
 from tests.factories import make_published_page
 

@@ -1,10 +1,11 @@
 """The publication generation: a token that changes whenever the set of published answers may have changed.
 
-Anything built from published answers (widget JSON, feeds) is cached under a key holding the current token,
-so the next publish, unpublish, move or delete makes every such entry unreachable at once — no list of keys to
-delete. The token is random rather than a counter, so a cache that lost it (evicted, restarted) can never
-bring old entries back to life. Entries still get a timeout: without Redis each process has its own cache,
-and a change made by another process (an import on the command line) is only seen when that timeout runs out.
+Anything built from published answers (feeds, widget JSON, related questions) is cached under a key holding
+the current token, so the next publish, unpublish, move or delete makes every such entry unreachable at once —
+no list of keys to delete. The token is random rather than a counter, so a cache that lost it (evicted,
+restarted) can never bring old entries back to life. Entries still get a timeout: without Redis each process
+has its own cache, and a change made by another process (an import on the command line) is only seen when
+that timeout runs out.
 
 The bump runs after commit: a request racing a publish must not cache the old answers under the new token.
 """
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from qa_site.knowledge.signals import pages_bulk_created
+from .signals import pages_bulk_created
 
 KEY = "published-answers:generation"
 
@@ -41,9 +42,9 @@ def _on_change(sender, **kwargs):
 
 def connect():
     """Called from the app's ready(): bump on every change to the published answers."""
-    from qa_site.knowledge.models import QuestionPage
+    from .models import QuestionPage
 
     signals = {"published": page_published, "unpublished": page_unpublished, "moved": post_page_move}
     for name, signal in {**signals, "deleted": post_delete}.items():
-        signal.connect(_on_change, sender=QuestionPage, dispatch_uid=f"feeds-generation-{name}")
-    pages_bulk_created.connect(_on_change, dispatch_uid="feeds-generation-bulk")
+        signal.connect(_on_change, sender=QuestionPage, dispatch_uid=f"published-generation-{name}")
+    pages_bulk_created.connect(_on_change, dispatch_uid="published-generation-bulk")
