@@ -309,6 +309,8 @@ def test_a_widget_key_is_renamed_limited_to_topics_and_moved_to_other_websites(
 
 def test_a_feed_key_edit_has_no_websites(as_nadia, northshire, nadia, topic, site_tree):
     key = AccessKey.objects.create(network=northshire, name="Intranet", kind="feed", created_by=nadia)
+    link = soup(as_nadia.get(KEYS)).select_one(f'[data-testid="key-{key.pk}"] a[href$="/edit/"]')
+    assert (link.get_text(), link["href"]) == ("Change name or topics", edit_url(key))
     response = as_nadia.get(edit_url(key))
     assert soup(response).select_one("#id_allowed_origins") is None
     as_nadia.post(edit_url(key), {"name": "Staff intranet", "topics": [topic.pk], "allowed_origins": "https://x.org"})
