@@ -3,16 +3,15 @@
 PostgreSQL only (row locks are the point); CI runs the suite a second time with DATABASE_URL set.
 """
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from experts import routing
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Question, QuestionEvent, QuestionPage
 from qa_site.knowledge.setup import ensure_site_tree
 from tests.factories import MembershipFactory, NetworkFactory, SubscriptionFactory, UserFactory, make_expert, make_topic
+from tests.racing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -33,29 +32,6 @@ def cast():
     SubscriptionFactory(network=network)
     asker = MembershipFactory(network=network, user=UserFactory()).user
     return {"topic": topic, "network": network, "asker": asker}
-
-
-def race(*calls):
-    """Run the calls at the same moment in separate threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # the loser's TransitionError is a result too
-            results[i] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def submit(cast, title="Can trustees be paid?"):

@@ -4,18 +4,18 @@ PostgreSQL only (row locks and ON CONFLICT are the point); CI runs the suite a s
 """
 
 import datetime as dt
-import threading
 from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from feeds import alerts, jobs
 from feeds.models import AlertSent, Follow
 from qa_site.knowledge.models import QuestionPage
 from tests.factories import MembershipFactory, make_published_page
+from tests.racing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,29 +28,6 @@ FOLLOWERS = 6
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL (CI does)")
-
-
-def race(*calls):
-    """Run the calls at the same moment in separate threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture

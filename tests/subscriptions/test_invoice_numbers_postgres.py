@@ -4,18 +4,18 @@ PostgreSQL only (row locks are the point): run with DATABASE_URL pointing at Pos
 """
 
 import json
-import threading
 import time
 from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from subscriptions import billing, payments
 from subscriptions.models import Invoice, InvoiceSequence, Network, Payment, PaymentEvent
 from tests.factories import PlanFactory
+from tests.racing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -24,30 +24,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL")
-
-
-def race(*calls):
-    """Run the calls at the same moment in separate threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # a refusal is a result too
-            results[i] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def issue(network, amount="100.00"):
