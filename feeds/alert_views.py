@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from wagtail.models import Page
 
+from qa_site.knowledge.models import QuestionPage
 from subscriptions import access
 
 from . import alerts
@@ -63,6 +64,8 @@ def follow(request):
     if not form.is_valid():
         return HttpResponseBadRequest("Choose a topic or an answer to follow.")
     page = get_object_or_404(Page.objects.live().specific(), pk=form.cleaned_data["page"])
+    if isinstance(page, QuestionPage) and not access.can_see_published(request.user, page):
+        raise Http404("No such page.")  # as if it did not exist: no message or redirect names it
     frequency = form.cleaned_data["frequency"] or Follow.Frequency.IMMEDIATE
     try:
         alerts.follow_create(user=request.user, page=page, frequency=frequency)

@@ -15,21 +15,25 @@ Outcomes:
 
 Beside the status, every response (whatever its status) is searched for the texts its persona must never see
 (``SECRETS``: private questions, the network-only answers of other networks, the full text of public answers for
-people without a subscription), and ``CONTENT`` says which listings must show which answers to whom.
+people without a subscription), and ``CONTENT`` says which listings must show which answers to whom. What is searched
+is all the persona gets: the body, the address a redirect sends them to (its ``Location``), and the messages left for
+the next page; a title is looked for as written and as a page's slug, unless the request's own URL carried it.
 
 ``test_every_product_url_has_a_row`` walks the URL resolver: a named URL served by the product's own code without a
 row here fails it, by name.
 """
 
 import re
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import pytest
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.messages import get_messages
 from django.db import transaction
 from django.db.models import Q
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from wagtail.models import Page
 
 from subscriptions import access
@@ -156,6 +160,12 @@ MATRIX = [
     post("knowledge:rate",                    at("public_page.question_id"),
                                                                          "login 302   403   302   302   403   302",
          stars="4"),
+    post("knowledge:rate [Westvale]",         at("westvale_page.question_id"),
+                                                                         "login 404   404   302   404   404   302",
+         stars="4"),
+    post("knowledge:rate [Westvale, no stars]", at("westvale_page.question_id"),
+                                                                         "login 404   404   302   404   404   302",
+         stars=""),
     # --- Experts
     get( "experts:dashboard",                 at(),                      "login 403   403   403   403   200   403"),
     get( "experts:question",                  at("open_question.pk"),    "login 403   403   403   403   200   403"),
@@ -262,6 +272,12 @@ MATRIX = [
     post("alerts:follow",                     at(),
                                                                          "login 302   302   302   302   302   302",
          page="@topic.pk"),
+    post("alerts:follow [Northshire answer]", at(),
+                                                                         "login 302   404   404   302   302   302",
+         page="@network_page.pk"),
+    post("alerts:follow [Westvale answer]",   at(),
+                                                                         "login 404   404   302   404   404   302",
+         page="@westvale_page.pk"),
     post("alerts:change",                     at("follow.pk"),
                                                                          "login 302   404   404   404   404   404",
          frequency="daily"),
@@ -273,6 +289,15 @@ MATRIX = [
     post("knowledge:helpful",                 at("public_page.pk"),
                                                                          "login 302   403   302   302   403   302",
          helpful="yes"),
+    post("knowledge:helpful [Northshire]",    at("network_page.pk"),
+                                                                         "404   302   404   404   302   403   302",
+         helpful="yes"),
+    post("knowledge:helpful [Westvale]",      at("westvale_page.pk"),
+                                                                         "404   404   404   302   404   404   302",
+         helpful="yes"),
+    post("knowledge:helpful [Westvale, junk]", at("westvale_page.pk"),
+                                                                         "404   404   404   400   404   404   400",
+         helpful="maybe"),
     get( "search:similar",                    at(query="?q=guidance"),   "login 200   403   200   200   403   403"),
     get( "search:similar_open",               at("public_page.pk"),      "login 302   403   302   302   403   403"),
     get( "experts:review",                    at("review.pk"),           "login 403   403   403   403   200   403"),
@@ -392,13 +417,19 @@ KEY_SHOWS = {
 }
 
 
-def leaks(body, persona, label=""):
-    """The names of the secret texts ``body`` shows but ``persona`` must not see."""
+def leaks(body, persona, label="", asked=""):
+    """The names of the secret texts ``body`` shows, as written or as a page's slug, but ``persona`` must not see.
+
+    ``asked`` is the URL the persona requested: a slug it carried is no news to them (a redirect to sign in that
+    comes back to the very page asked for names nothing new).
+    """
     shown = KEY_SHOWS.get(label, set())
     return [
         name
         for name, (text, allowed) in SECRETS.items()
-        if persona not in allowed and name not in shown and text in body
+        if persona not in allowed
+        and name not in shown
+        and (text in body or (slugify(text) in body and slugify(text) not in asked))
     ]
 
 
@@ -424,14 +455,24 @@ def world(shared, db):
     return shared
 
 
+def seen(response, body):
+    """All a persona gets from ``response``, by part: the body, where it sends them, the messages for the next page."""
+    return {
+        "": body,
+        " in its redirect": unquote(response.get("Location", "")),
+        " in a message": "\n".join(str(message) for message in get_messages(response.wsgi_request)),
+    }
+
+
 def run_row(client, world, persona, row):
     """Request ``row`` as ``persona`` inside a savepoint that is rolled back, so no row changes the next."""
     path = row.url(world, row.name)
     with transaction.atomic():
         response = client.post(path, _data(world, row.data)) if row.method == POST else client.get(path)
         body = body_of(response)
+        parts = seen(response, body)
         transaction.set_rollback(True)
-    return path, response, body
+    return path, response, body, parts
 
 
 def matrix_problems(client, world, persona, rows=MATRIX):
@@ -443,14 +484,15 @@ def matrix_problems(client, world, persona, rows=MATRIX):
     problems = []
     for row in rows:
         expected = row.expected[persona]
-        path, response, body = run_row(client, world, persona, row)
+        path, response, body, parts = run_row(client, world, persona, row)
         where = f"{row.label} ({row.method} {path}) as {persona}"
         problem = check(response, expected, path)
         if problem:
             problems.append(f"{where}: {problem}")
-        leaked = leaks(body, persona, row.label)
-        if leaked:
-            problems.append(f"{where}: shows {', '.join(leaked)}")
+        for part, text in parts.items():
+            leaked = leaks(text, persona, row.label, asked=unquote(path))
+            if leaked:
+                problems.append(f"{where}: shows {', '.join(leaked)}{part}")
         if expected == "teaser" and (TEASER_NOTICE not in body or PUBLIC_CLOSING in body):
             problems.append(f"{where}: expected the teaser only")
         for text, readers in CONTENT.get(row.label, {}).items():
@@ -488,6 +530,30 @@ def test_the_matrix_notices_a_leaky_policy_and_a_wrong_status(client, world, mon
     assert f"page:TopicPage (GET /topics/charity-law/) as other: must not show {NETWORK_TITLE!r}" in problems
     assert "page:QuestionPage [Northshire] (GET " in problems
     assert "as other: expected 403, got 200" in problems
+
+
+@pytest.mark.usefixtures("generous_rates")
+def test_the_matrix_reads_redirects_and_messages_too(client, world, monkeypatch):
+    """The matrix can fail on what a response says beside its body: with Westvale's answer open to Northshire's
+    adviser, voting on it and following it redirect to its page (its slug) and the follow's message names it."""
+    monkeypatch.setattr(access, "published_filter", lambda user: Q(visibility__in=["public", "network"]))
+    monkeypatch.setattr(access, "can_see_published", lambda user, answer: True)
+    rows = [row for row in MATRIX if row.label in ("knowledge:helpful [Westvale]", "alerts:follow [Westvale answer]")]
+
+    problems = "\n".join(matrix_problems(client, world, "adviser", rows))
+
+    helpful = f"knowledge:helpful [Westvale] (POST /answers/{world.westvale_page.pk}/helpful/) as adviser"
+    follow = "alerts:follow [Westvale answer] (POST /alerts/follow/) as adviser"
+    assert f"{helpful}: shows Westvale network-only title in its redirect" in problems
+    assert f"{follow}: shows Westvale network-only title in its redirect" in problems
+    assert f"{follow}: shows Westvale network-only title in a message" in problems
+
+
+def test_the_matrix_looks_for_titles_as_the_slugs_pages_get(world):
+    for page, title in ((world.network_page, NETWORK_TITLE), (world.westvale_page, WESTVALE_TITLE)):
+        assert page.slug == slugify(title)
+        assert leaks(page.url, "anonymous")
+        assert not leaks(page.url, "anonymous", asked=page.url)
 
 
 def test_the_matrix_states_every_persona_and_known_outcomes():

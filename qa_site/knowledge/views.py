@@ -136,7 +136,13 @@ def question_withdraw(request, pk):
 def rate_answer(request, pk):
     """A reader rates a published answer (once; rating again changes their rating)."""
     question = get_object_or_404(Question.objects.select_related("page"), pk=pk)
-    back = question.page.url if getattr(question, "page", None) else reverse("knowledge:question", args=[pk])
+    page = getattr(question, "page", None)
+    # Checked first: no redirect or message may name an answer the reader may not know of.
+    if not access.can_follow_question(request.user, question) and not (
+        page and page.live and access.can_see_published(request.user, page)
+    ):
+        raise Http404("No such answer.")
+    back = page.url if page else reverse("knowledge:question", args=[pk])
     form = RatingForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -158,7 +164,8 @@ def vote_helpful(request, page_id):
     """ "Was this helpful?": a form post that comes back to the page, or (from the page's script) JSON."""
     if not is_page_id(page_id):  # a number past 64 bits would overflow SQLite's integers: a 500, not a 404
         raise Http404("No such answer.")
-    page = get_object_or_404(QuestionPage.objects.live(), pk=page_id)
+    # Answers this reader may not see are not found: no sign-in link or redirect may carry their slug (their title).
+    page = get_object_or_404(QuestionPage.objects.live().filter(access.published_filter(request.user)), pk=page_id)
     as_json = _wants_json(request)
     if not request.user.is_authenticated:
         if as_json:

@@ -1,6 +1,7 @@
 """ "Was this helpful?": one vote per reader with full access, changeable; counts for coordinators and the expert."""
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -124,7 +125,7 @@ def test_people_without_full_access_cannot_vote(client, page, carol, nobody):
 def test_network_answers_take_votes_only_from_their_network(client, topic, northshire, alice, bob, erin):
     page = make_published_page(topic=topic, title="Northshire only", visibility="network", network=northshire)
     client.force_login(bob)
-    assert vote(client, page, "yes").status_code == 403
+    assert vote(client, page, "yes").status_code == 404
     client.force_login(alice)
     assert vote(client, page, "yes").status_code == 302
     assert HelpfulVote.objects.get().user == alice
@@ -140,3 +141,31 @@ def test_the_vote_needs_the_csrf_token(page, alice):
     client.force_login(alice)
     assert vote(client, page, "yes").status_code == 403
     assert not HelpfulVote.objects.exists()
+
+
+def shown(response):
+    """All a visitor gets from ``response``: its body, where it sends them, and the messages left for the next page."""
+    notes = " ".join(str(message) for message in get_messages(response.wsgi_request))
+    return f"{response.content.decode()}\n{response.get('Location', '')}\n{notes}"
+
+
+def test_helpful_vote_on_an_answer_one_may_not_see_is_not_found_and_names_nothing(
+    client, topic, northshire, alice, bob, carol, nobody
+):
+    page = make_published_page(
+        topic=topic, title="Northshire mandate for the minibus", visibility="network", network=northshire
+    )
+    for person in (None, bob, carol, nobody):  # anonymous, another network, an expired network, no network
+        client.logout()
+        if person:
+            client.force_login(person)
+        for value in ("yes", "maybe"):
+            for extra in ({}, JSON):
+                response = vote(client, page, value, **extra)
+                assert "Northshire mandate" not in shown(response)
+                assert page.slug not in shown(response)
+                assert response.status_code == 404, (person, value, extra)
+                assert "Page not found" in response.content.decode()
+    assert not HelpfulVote.objects.exists()
+    client.force_login(alice)  # her network's answer: she votes as before
+    assert vote(client, page, "yes")["Location"] == f"{page.url}#helpful"

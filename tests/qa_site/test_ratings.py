@@ -1,6 +1,7 @@
 """Readers rate answers; ratings feed the expert's scorecard."""
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from experts import stats
@@ -71,3 +72,29 @@ def test_ratings_feed_the_experts_scorecard(client, page, alice, bob, erin):
         rate(client, page, stars=stars)
     card = stats.scorecard(expert_user=erin)
     assert (card["rating_average"], card["rating_count"]) == (4.0, 2)
+
+
+def shown(response):
+    """All a visitor gets from ``response``: its body, where it sends them, and the messages left for the next page."""
+    notes = " ".join(str(message) for message in get_messages(response.wsgi_request))
+    return f"{response.content.decode()}\n{response.get('Location', '')}\n{notes}"
+
+
+def test_rating_an_answer_one_may_not_see_is_not_found_and_names_nothing(
+    client, topic, westvale, alice, carol, nobody, bob
+):
+    page = make_published_page(topic=topic, title="Westvale hall lease", visibility="network", network=westvale)
+    response = rate(client, page, stars="5")  # anonymous: asked to sign in, and back to the rating URL only
+    assert response["Location"] == f"/accounts/login/?next=/questions/{page.question_id}/rate/"
+    for person in (alice, carol, nobody):  # another network, an expired network, no network
+        client.force_login(person)
+        for stars in ("", "5"):  # one the form refuses, and a rating
+            response = rate(client, page, stars=stars)
+            assert "Westvale hall lease" not in shown(response)
+            assert page.slug not in shown(response)
+            assert response.status_code == 404, (person, stars)
+            assert "Page not found" in response.content.decode()
+    assert not AnswerRating.objects.exists()
+    client.force_login(bob)  # his network's answer: he rates as before
+    assert rate(client, page, stars="")["Location"] == page.url
+    assert rate(client, page, stars="5")["Location"] == page.url
