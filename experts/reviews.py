@@ -8,16 +8,15 @@ if they are still on the panel, else to everyone on the answer's topic; they are
 """
 
 import logging
-from functools import partial
 
-import django_rq
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
+from qa_site import outbox
 from qa_site.knowledge import services
-from qa_site.knowledge.models import AnswerReview, QuestionPage, TopicPage
+from qa_site.knowledge.models import AnswerReview, QuestionPage
 
+from . import tasks
 from .models import ExpertProfile
 
 log = logging.getLogger(__name__)
@@ -32,8 +31,6 @@ def due_for_review(today):
 
 def sweep(*, today=None, now=None):
     """Open a review for every answer due; returns {"dated": n, "queued": n} for this run."""
-    from . import jobs
-
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     done = {"dated": 0, "queued": 0}
@@ -42,51 +39,30 @@ def sweep(*, today=None, now=None):
         done["dated"] += dated
         if dated < BATCH:
             break
-    opened = []
     while True:
-        due = list(due_for_review(today).order_by("review_by", "pk").values_list("pk", "expert_id")[:BATCH])
-        on_panel = set(
-            ExpertProfile.objects.on_panel()
-            .filter(user_id__in={expert_id for _, expert_id in due if expert_id})
-            .values_list("user_id", flat=True)
-        )
-        for page_id, expert_id in due:
-            review = services.answer_review_open(
-                page_id=page_id, expert_id=expert_id if expert_id in on_panel else None, today=today, now=now
+        # A batch's reviews and the e-mail telling their experts commit together.
+        with transaction.atomic():
+            due = list(due_for_review(today).order_by("review_by", "pk").values_list("pk", "expert_id")[:BATCH])
+            on_panel = set(
+                ExpertProfile.objects.on_panel()
+                .filter(user_id__in={expert_id for _, expert_id in due if expert_id})
+                .values_list("user_id", flat=True)
             )
-            if review is not None:
-                opened.append(review.pk)
+            opened = []
+            for page_id, expert_id in due:
+                review = services.answer_review_open(
+                    page_id=page_id, expert_id=expert_id if expert_id in on_panel else None, today=today, now=now
+                )
+                if review is not None:
+                    opened.append(review.pk)
+            if opened:
+                outbox.enqueue(tasks.send_review_due, opened)
+        done["queued"] += len(opened)
         if len(due) < BATCH:
             break
-    done["queued"] = len(opened)
-    if opened:
-        transaction.on_commit(partial(django_rq.enqueue, jobs.send_review_due, opened))
+    if done["queued"]:
         log.info("Review sweep: %s", done)
     return done
-
-
-def recipients(reviews):
-    """{expert user: [reviews]} — each review's expert, or everyone on the panel who answers on its topic."""
-    pooled_topics = {review.page.topic_id for review in reviews if review.expert_id is None}
-    by_topic = {}
-    if pooled_topics:
-        topics = TopicPage.objects.filter(pk__in=pooled_topics).only("pk")
-        for profile in (
-            ExpertProfile.objects.on_panel()
-            .filter(topics__in=pooled_topics)
-            .select_related("user")
-            .prefetch_related(Prefetch("topics", queryset=topics, to_attr="pooled_topics"))
-            .distinct()
-        ):
-            for topic in profile.pooled_topics:
-                by_topic.setdefault(topic.pk, []).append(profile.user)
-    to = {}
-    for review in reviews:
-        people = [review.expert] if review.expert_id else by_topic.get(review.page.topic_id, [])
-        for person in people:
-            if person.is_active and person.email:
-                to.setdefault(person, []).append(review)
-    return to
 
 
 def waiting_for(user, profile):

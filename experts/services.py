@@ -1,25 +1,19 @@
 """Changes to the panel that touch more than one record: joining, pausing, retiring, availability."""
 
-from functools import partial
-
-import django_rq
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from qa_site import outbox
 from qa_site.knowledge import services as lifecycle
 from qa_site.knowledge.models import Question
 
-from . import jobs
+from . import tasks
 from .models import RESERVED_SLUGS, ExpertApplication, ExpertProfile
 
 
 class PanelError(Exception):
     """A change to the panel that cannot be made; the message says why, for people."""
-
-
-def _after_commit(job, *args):
-    transaction.on_commit(partial(django_rq.enqueue, job, *args))
 
 
 @transaction.atomic
@@ -39,7 +33,7 @@ def application_submit(*, user, headline, organisation, bio, experience, topics)
         experience=experience.strip(),
     )
     application.topics.set(topics)
-    _after_commit(jobs.send_application_received, application.pk)
+    outbox.enqueue(tasks.send_application_received, application.pk)
     return application
 
 
@@ -73,7 +67,7 @@ def application_approve(*, application_id, actor, note=""):
     application.status = ExpertApplication.Status.APPROVED
     application.decided_by, application.decided_at, application.decision_note = actor, timezone.now(), note
     application.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    _after_commit(jobs.send_application_decision, application.pk)
+    outbox.enqueue(tasks.send_application_decision, application.pk)
     return profile
 
 
@@ -85,7 +79,7 @@ def application_reject(*, application_id, actor, note):
     application.status = ExpertApplication.Status.REJECTED
     application.decided_by, application.decided_at, application.decision_note = actor, timezone.now(), note
     application.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    _after_commit(jobs.send_application_decision, application.pk)
+    outbox.enqueue(tasks.send_application_decision, application.pk)
     return application
 
 

@@ -4,21 +4,22 @@ The clock itself (working-hours arithmetic, pauses, deadlines) is in ``qa_site/k
 Here: a question is *on track*, *at risk* once its warning moment (default 75 % of the working hours)
 has passed, *breached* once its due moment has passed, or *paused* while it waits on the adviser.
 
-The sweep runs every minute (rq's cron with Redis; ``manage.py run_schedule`` on the embedded
-default). It reads only questions whose warning or due moment has come, through partial indexes, never
-every question; each reminder and breach is claimed with a conditional UPDATE, so running it twice, or
-two at once, sends nothing twice.
+The sweep runs every minute (``manage.py run_schedule``, the scheduler process). It reads only questions
+whose warning or due moment has come, through partial indexes, never every question; each reminder and breach
+is claimed with a conditional UPDATE, in the transaction that records its e-mail in the outbox, so running it
+twice, or two at once, sends nothing twice.
 """
 
 import logging
-from functools import partial
 
-import django_rq
 from django.db import transaction
 from django.utils import timezone
 
+from qa_site import outbox
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Question, SLASettings
+
+from . import tasks
 
 log = logging.getLogger(__name__)
 
@@ -51,24 +52,24 @@ def sweep(*, now=None):
 
     Returns counts of what this run did: {"reminded": n, "breached": n, "rerouted": n}.
     """
-    from . import jobs
-
     now = now or timezone.now()
     done = {"reminded": 0, "breached": 0, "rerouted": 0}
     reminders = due_for_reminder(now).order_by("warn_at").values_list("pk", "due_at", "status")[:BATCH]
     for question_id, due_at, status in reminders:
         # Claimed either way, so it is not read again. An expert is e-mailed only if there is one and the
         # question is not already past due (the breach alert says it all); in triage, coordinators see it.
-        claimed = services.sla_claim_reminder(question_id=question_id, now=now)
-        if claimed and status == Question.Status.ASSIGNED and due_at > now:
-            done["reminded"] += 1
-            transaction.on_commit(partial(django_rq.enqueue, jobs.send_sla_reminder, question_id))
+        with transaction.atomic():  # the claim and its e-mail commit together
+            claimed = services.sla_claim_reminder(question_id=question_id, now=now)
+            if claimed and status == Question.Status.ASSIGNED and due_at > now:
+                done["reminded"] += 1
+                outbox.enqueue(tasks.send_sla_reminder, question_id)
     reroute = None
     for question_id in due_for_breach(now).order_by("due_at").values_list("pk", flat=True)[:BATCH]:
-        if not services.sla_claim_breach(question_id=question_id, now=now):
-            continue
+        with transaction.atomic():
+            if not services.sla_claim_breach(question_id=question_id, now=now):
+                continue
+            outbox.enqueue(tasks.send_breach_alert, question_id)
         done["breached"] += 1
-        transaction.on_commit(partial(django_rq.enqueue, jobs.send_breach_alert, question_id))
         if reroute is None:
             reroute = SLASettings.load().reroute_on_breach
         if reroute:

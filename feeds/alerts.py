@@ -3,9 +3,9 @@
 - **Who may follow**: signed-in people with subscriber access (``access.has_subscriber_access``): alerts
   are part of the subscription. An adviser's own open question is not followed here: the core already
   e-mails the asker when its answer is published, and from then on its page can be followed.
-- **Immediate alerts**: when an answer is published (Wagtail's ``page_published``, after commit), a job
-  e-mails the immediate followers of its topic (new answers only) and of the answer itself (each
-  publication, so also when it is updated). Each alert is claimed by inserting an ``AlertSent`` row under a
+- **Immediate alerts**: when an answer is published (Wagtail's ``page_published``), a task recorded in the
+  outbox with the publication e-mails the immediate followers of its topic (new answers only) and of the answer
+  itself (each publication, so also when it is updated). Each alert is claimed by inserting an ``AlertSent`` row under a
   unique constraint first, so a job run twice, or two at once, sends each alert once.
 - **Digests**: the scheduled job sends daily digests once ``DIGEST_HOUR`` (local time) has passed, and weekly
   ones on Mondays from that hour, listing the answers published since each follow's last digest, grouped by
@@ -27,9 +27,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from functools import partial
 
-import django_rq
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -39,6 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.signals import page_published
 
+from qa_site import outbox
 from qa_site.knowledge.models import QuestionPage, TopicPage
 from qa_site.mail import send_templated
 from subscriptions import access
@@ -149,9 +148,7 @@ def alerts_unsubscribe(*, token):
 
 
 def _on_answer_published(sender, instance, **kwargs):
-    from . import jobs
-
-    transaction.on_commit(partial(django_rq.enqueue, jobs.send_answer_alerts, instance.pk))
+    outbox.enqueue(answer_alerts_send, page_id=instance.pk)
 
 
 def connect():
@@ -237,6 +234,15 @@ def digest_cutoff(frequency, now):
     if moment > local:
         moment -= PERIODS[frequency]
     return moment
+
+
+def digests_send_due():
+    """The scheduled job (every few minutes): the daily digests from ``DIGEST_HOUR`` local time, the weekly ones on
+    Mondays. Each digest is sent by the first run after its moment, and by no other."""
+    return {
+        "daily": digests_send(frequency=Frequency.DAILY),
+        "weekly": digests_send(frequency=Frequency.WEEKLY),
+    }
 
 
 def digests_send(*, frequency, now=None):

@@ -89,4 +89,4 @@ def flush():
             cache.incr(key, amount)  # give the counts back for the next run
             raise
         moved += amount
-    return f"{moved} widget views and clicks recorded"
+    return {"recorded": moved}

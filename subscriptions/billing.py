@@ -12,14 +12,14 @@ still unpaid at the end of grace: expired. Cancelling stops renewal; access last
 import datetime as dt
 import logging
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import partial
 
-import django_rq
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from . import jobs
+from qa_site import outbox
+
+from . import tasks
 from .models import BillingSettings, Invitation, Invoice, InvoiceLine, InvoiceSequence, Network, Payment, Subscription
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,6 @@ class BillingError(Exception):
 
 def money(value):
     return Decimal(value).quantize(PENNY, rounding=ROUND_HALF_UP)
-
-
-def _after_commit(job, *args):
-    transaction.on_commit(partial(django_rq.enqueue, job, *args))
 
 
 def _next_number():
@@ -103,7 +99,7 @@ def invoice_issue(*, network, subscription, kind, period_start, period_end, line
         )
         for description, quantity, unit in lines
     )
-    _after_commit(jobs.send_invoice_issued, invoice.pk)
+    outbox.enqueue(tasks.send_invoice_issued, invoice.pk)
     return invoice
 
 
@@ -313,7 +309,7 @@ def payment_record(*, invoice_id, amount, method, received_on, reference="", act
     if paid + amount == invoice.total:
         Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.PAID, paid_on=received_on)
         _settle(invoice)
-        _after_commit(jobs.send_payment_received, invoice.pk)
+        outbox.enqueue(tasks.send_payment_received, invoice.pk)
     return payment
 
 
@@ -381,14 +377,16 @@ def sweep(*, today=None):
         .filter(Q(last_reminder_on__isnull=True) | Q(last_reminder_on__lte=last_allowed))
         .values_list("pk", flat=True)
     ):
-        claimed = (
-            Invoice.objects.filter(pk=invoice_id, status=Invoice.Status.ISSUED)
-            .filter(Q(last_reminder_on__isnull=True) | Q(last_reminder_on__lte=last_allowed))
-            .update(last_reminder_on=today, reminders_sent=F("reminders_sent") + 1)
-        )
+        with transaction.atomic():  # the claim and its e-mail commit together
+            claimed = (
+                Invoice.objects.filter(pk=invoice_id, status=Invoice.Status.ISSUED)
+                .filter(Q(last_reminder_on__isnull=True) | Q(last_reminder_on__lte=last_allowed))
+                .update(last_reminder_on=today, reminders_sent=F("reminders_sent") + 1)
+            )
+            if claimed:
+                outbox.enqueue(tasks.send_invoice_reminder, invoice_id)
         if claimed:
             done["reminders"] += 1
-            transaction.on_commit(partial(django_rq.enqueue, jobs.send_invoice_reminder, invoice_id))
 
     # 3. Periods that have ended: a paid renewal already moved ends_on on; otherwise grace, or the end.
     for subscription in Subscription.objects.filter(
@@ -402,11 +400,14 @@ def sweep(*, today=None):
     for subscription_id in Subscription.objects.filter(
         status=Subscription.Status.PAST_DUE, access_until__lt=today
     ).values_list("pk", flat=True):
-        if Subscription.objects.filter(
-            pk=subscription_id, status=Subscription.Status.PAST_DUE, access_until__lt=today
-        ).update(status=Subscription.Status.EXPIRED):
+        with transaction.atomic():
+            expired = Subscription.objects.filter(
+                pk=subscription_id, status=Subscription.Status.PAST_DUE, access_until__lt=today
+            ).update(status=Subscription.Status.EXPIRED)
+            if expired:
+                outbox.enqueue(tasks.send_subscription_expired, subscription_id)
+        if expired:
             done["expired"] += 1
-            transaction.on_commit(partial(django_rq.enqueue, jobs.send_subscription_expired, subscription_id))
     if any(done.values()):
         log.info("Billing sweep %s: %s", today, done)
     return done
@@ -447,12 +448,12 @@ def _end_period(subscription, today, policy):
         return "renewed"
     if locked.cancel_at_period_end or locked.status == Subscription.Status.TRIAL:
         Subscription.objects.filter(pk=locked.pk).update(status=Subscription.Status.EXPIRED)
-        transaction.on_commit(partial(django_rq.enqueue, jobs.send_subscription_expired, locked.pk))
+        outbox.enqueue(tasks.send_subscription_expired, locked.pk)
         return "expired"
     Subscription.objects.filter(pk=locked.pk).update(
         status=Subscription.Status.PAST_DUE, access_until=locked.ends_on + dt.timedelta(days=policy.grace_days)
     )
-    transaction.on_commit(partial(django_rq.enqueue, jobs.send_subscription_past_due, locked.pk))
+    outbox.enqueue(tasks.send_subscription_past_due, locked.pk)
     return "past_due"
 
 

@@ -5,6 +5,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -201,12 +202,20 @@ class Invitation(models.Model):
 
     objects = InvitationQuerySet.as_manager()
 
+    LINK_DAYS = 14  # an invitation, and the signed link that names it, last this long
+    TOKEN_SALT = "subscriptions.invitation"
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["network", "email"])]
 
     def __str__(self):
         return f"Invitation for {self.email} to {self.network}"
+
+    @property
+    def token(self):
+        """The signed token in the link the invitation e-mail carries (``services.invitation_from_token`` reads it)."""
+        return signing.dumps({"invitation": self.pk}, salt=self.TOKEN_SALT)
 
     @property
     def state(self):

@@ -6,28 +6,21 @@ the network's subscription, so two admins inviting at once cannot both take the 
 """
 
 import datetime as dt
-from functools import partial
 
-import django_rq
 from allauth.account.models import EmailAddress
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import access, jobs
+from qa_site import outbox
+
+from . import access, tasks
 from .billing import seats_in_use
 from .models import AccessKey, Invitation, Membership, Subscription
-
-INVITATION_DAYS = 14
-_SALT = "subscriptions.invitation"
 
 
 class MembershipError(Exception):
     """A change to a network's members that cannot be made; the message says why, for people."""
-
-
-def _after_commit(job, *args):
-    transaction.on_commit(partial(django_rq.enqueue, job, *args))
 
 
 def _require_admin(actor, network):
@@ -42,14 +35,10 @@ def _locked_subscription(network):
     return Subscription.objects.select_for_update().get(pk=subscription.pk)
 
 
-def invitation_token(invitation):
-    return signing.dumps({"invitation": invitation.pk}, salt=_SALT)
-
-
 def invitation_from_token(token):
     """The invitation a link names, or None if the link is forged, mangled or older than its life."""
     try:
-        data = signing.loads(token, salt=_SALT, max_age=dt.timedelta(days=INVITATION_DAYS))
+        data = signing.loads(token, salt=Invitation.TOKEN_SALT, max_age=dt.timedelta(days=Invitation.LINK_DAYS))
     except signing.BadSignature:  # includes SignatureExpired
         return None
     if not isinstance(data, dict) or not isinstance(data.get("invitation"), int):
@@ -80,9 +69,9 @@ def invitation_create(*, network, email, role=Membership.Role.ADVISER, organisat
         role=role,
         organisation=organisation.strip(),
         invited_by=actor,
-        expires_at=now + dt.timedelta(days=INVITATION_DAYS),
+        expires_at=now + dt.timedelta(days=Invitation.LINK_DAYS),
     )
-    _after_commit(jobs.send_invitation, invitation.pk)
+    outbox.enqueue(tasks.send_invitation, invitation.pk)
     return invitation
 
 

@@ -271,7 +271,7 @@ def _build():
         subscription=subscription,
         alice_membership=alice_membership,
         invitation=invitation,
-        invitation_token=subscription_services.invitation_token(invitation),
+        invitation_token=invitation.token,
         key=key,
         expert_profile=expert_profile,
         other_expert_profile=other_expert_profile,

@@ -13,7 +13,7 @@ from django.core import mail
 from django.db import transaction
 from rq import Queue, SimpleWorker
 
-from experts.jobs import route_question
+from experts.tasks import route_question
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Question
 

@@ -17,9 +17,9 @@ For an import of 100,000 answers this module writes the rows itself, a batch at 
 
 Bulk pages have no revision (the first edit in the admin makes one) and no ``Question`` record: they were
 not asked through this service, so they stay out of SLA figures, scorecards and fee statements. Wagtail's
-per-page signals do not fire; after each batch commits, the pages are added to Wagtail's own search index
-(the admin's page search) in one call, and ``signals.pages_bulk_created`` is sent with their ids so that
-the site's search engine indexes them.
+per-page signals do not fire; ``signals.pages_bulk_created`` is sent with each batch's ids inside its transaction
+(so the site's search engine records their indexing in the outbox with them), and after each batch commits the
+pages are added to Wagtail's own search index (the admin's page search) in one call.
 """
 
 import datetime as dt
@@ -233,7 +233,9 @@ def _create_batch(items, content_type, siblings, on_batch):
         if on_batch:
             on_batch(items, page_ids)
         transaction.on_commit(lambda: _add_to_wagtail_search(page_ids))
-        transaction.on_commit(lambda: pages_bulk_created.send(sender=QuestionPage, page_ids=page_ids))
+        # Sent inside the transaction, so what receivers record (the search index's tasks, in the outbox) commits
+        # with the pages.
+        pages_bulk_created.send(sender=QuestionPage, page_ids=page_ids)
     return page_ids
 
 

@@ -4,7 +4,7 @@ Each transition claims the question with a conditional UPDATE (``status`` must
 still be one of the expected states), so two people or a person and a job
 racing on one question get exactly one winner; the loser gets a
 ``TransitionError`` it can show. Each records a ``QuestionEvent`` and enqueues
-its side effects (routing, e-mail) only after the transaction commits.
+its side effects (routing, e-mail) in the outbox, in the same transaction; they run once it commits.
 
 Transitions also drive the SLA clock (``clock.py``): it stops while the
 question waits on the adviser (clarification) or on a coordinator's review,
@@ -14,20 +14,19 @@ working time it stood still.
 
 import datetime as dt
 from decimal import Decimal
-from functools import partial
 
-import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from wagtail.models import Page
 
+from qa_site import outbox
 from subscriptions import access
 from subscriptions.access import Visibility
 from subscriptions.models import Subscription
 
-from . import jobs, pii
+from . import pii, tasks
 from .clock import deadlines
 from .models import (
     Answer,
@@ -53,10 +52,6 @@ class TransitionError(Exception):
 
 class PersonalDataError(TransitionError):
     """Publishing refused: the copy still holds likely personal data that no coordinator has cleared."""
-
-
-def _after_commit(job, *args):
-    transaction.on_commit(partial(django_rq.enqueue, job, *args))
 
 
 def _lock(question_id):
@@ -161,7 +156,7 @@ def question_submit(*, asker, network, topic, title, details, visibility):
         note=f"Asked through {network} ({subscription.plan} plan: {subscription.plan.sla_hours} working hours).",
         created_at=question.submitted_at,
     )
-    _after_commit(settings.QA_ROUTING_JOB, question.pk)
+    outbox.enqueue(settings.QA_ROUTING_JOB, question.pk)
     return question
 
 
@@ -182,7 +177,7 @@ def question_assign(*, question_id, expert, reason, actor=None):
         reminder_sent_at=None,  # a new expert is reminded too, if time runs short
         needs_triage=False,
     )
-    _after_commit(jobs.send_assignment_email, question.pk)
+    outbox.enqueue(tasks.send_assignment_email, question.pk)
     return question
 
 
@@ -223,7 +218,7 @@ def question_reassign(*, question_id, expert, actor, reason=""):
         accepted_at=None,
         reminder_sent_at=None,
     )
-    _after_commit(jobs.send_assignment_email, question.pk)
+    outbox.enqueue(tasks.send_assignment_email, question.pk)
     return question
 
 
@@ -247,7 +242,7 @@ def question_release(*, question_id, reason, actor=None):
         assigned_at=None,
         accepted_at=None,
     )
-    _after_commit(settings.QA_ROUTING_JOB, question.pk)
+    outbox.enqueue(settings.QA_ROUTING_JOB, question.pk)
     return question
 
 
@@ -483,7 +478,7 @@ def question_request_clarification(*, question_id, expert, message):
         clock=PAUSE,
         note=message,
     )
-    _after_commit(jobs.send_clarification_request_email, question.pk)
+    outbox.enqueue(tasks.send_clarification_request_email, question.pk)
     return question
 
 
@@ -501,7 +496,7 @@ def question_clarify(*, question_id, actor, reply):
         clock=RESUME,
         note=reply,
     )
-    _after_commit(jobs.send_clarification_reply_email, question.pk)
+    outbox.enqueue(tasks.send_clarification_reply_email, question.pk)
     return question
 
 
@@ -523,7 +518,7 @@ def question_decline(*, question_id, expert, reason):
         accepted_at=None,
     )
     Answer.objects.filter(question=question, submitted_at__isnull=True).delete()
-    _after_commit(settings.QA_ROUTING_JOB, question.pk)
+    outbox.enqueue(settings.QA_ROUTING_JOB, question.pk)
     return question
 
 
@@ -544,7 +539,7 @@ def answer_return(*, question_id, actor, comment):
         working_hours_to_answer=None,
     )
     Answer.objects.filter(question=question).update(submitted_at=None, review_comment=comment)
-    _after_commit(jobs.send_answer_returned_email, question.pk)
+    outbox.enqueue(tasks.send_answer_returned_email, question.pk)
     return question
 
 
@@ -598,7 +593,7 @@ def question_publish(*, question_id, actor, title, question_text, answer_text):
         # Who may publish answers is the access policy's call (coordinators), checked above; Wagtail's
         # page permissions govern editing pages in the admin's page explorer.
         page.save_revision(user=actor, log_action=True).publish(user=actor, skip_permission_checks=True)
-    _after_commit(jobs.send_answer_published_email, question.pk)
+    outbox.enqueue(tasks.send_answer_published_email, question.pk)
     return question
 
 
@@ -659,7 +654,7 @@ def question_close_as_duplicate(*, question_id, actor, duplicate_of, note=""):
         duplicate_of=duplicate_of,
         needs_triage=False,
     )
-    _after_commit(jobs.send_closed_as_duplicate_email, question.pk)
+    outbox.enqueue(tasks.send_closed_as_duplicate_email, question.pk)
     return question
 
 
@@ -677,7 +672,7 @@ def question_reject(*, question_id, actor, reason):
         note=reason,
         needs_triage=False,
     )
-    _after_commit(jobs.send_question_rejected_email, question.pk)
+    outbox.enqueue(tasks.send_question_rejected_email, question.pk)
     return question
 
 
@@ -955,7 +950,7 @@ def answer_review_publish(*, review_id, actor, title, question_text, answer_text
         status=(before, review.status),
         now=now,
     )
-    _after_commit(jobs.send_update_published_email, review.pk)
+    outbox.enqueue(tasks.send_update_published_email, review.pk)
     return review
 
 
@@ -976,7 +971,7 @@ def answer_review_return(*, review_id, actor, comment):
         status=(before, review.status),
         now=now,
     )
-    _after_commit(jobs.send_update_returned_email, review.pk)
+    outbox.enqueue(tasks.send_update_returned_email, review.pk)
     return review
 
 

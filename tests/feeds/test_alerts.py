@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core import mail, signing
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feeds import alerts, jobs
+from feeds import alerts
 from feeds.models import AlertSent, Follow
 from qa_site.accounts import services as account_services
 from qa_site.knowledge.models import QuestionPage
@@ -128,12 +129,37 @@ def test_only_subscribers_follow_and_only_what_they_may_see(client, topic, site_
         response = client.post("/alerts/follow/", {"page": topic.pk}, follow=True)
         assert "E-mail alerts are for subscribers" in response.content.decode()
     client.force_login(alice)
-    response = client.post("/alerts/follow/", {"page": hidden.pk}, follow=True)
-    assert "Only topics and published answers you can read can be followed." in response.content.decode()
+    assert client.post("/alerts/follow/", {"page": hidden.pk}).status_code == 404  # as if it did not exist
     response = client.post("/alerts/follow/", {"page": site_tree[0].pk}, follow=True)  # the home page
     assert "Only topics and published answers" in response.content.decode()
     assert client.post("/alerts/follow/", {"page": "junk"}).status_code == 400
     assert not Follow.objects.exists()
+
+
+def shown(response):
+    """All a visitor gets from ``response``: its body, where it sends them, and the messages left for the next page."""
+    notes = " ".join(str(message) for message in get_messages(response.wsgi_request))
+    return f"{response.content.decode()}\n{response.get('Location', '')}\n{notes}"
+
+
+def test_following_an_answer_one_may_not_see_is_not_found_and_names_nothing(
+    client, topic, westvale, alice, bob, carol, nobody
+):
+    page = make_published_page(topic=topic, title="Westvale hall lease", visibility="network", network=westvale)
+    for person in (alice, carol, nobody):  # another network, an expired network, no network
+        client.force_login(person)
+        for form in ({"page": page.pk}, {"page": page.pk, "frequency": "daily", "next": topic.url}):
+            response = client.post("/alerts/follow/", form)
+            assert "Westvale hall lease" not in shown(response)
+            assert page.slug not in shown(response)
+            assert response.status_code == 404, (person, form)
+            assert "Page not found" in response.content.decode()
+    assert not Follow.objects.exists()
+    client.force_login(bob)  # his network's answer: he follows it as before
+    response = client.post("/alerts/follow/", {"page": page.pk})
+    assert response["Location"] == page.url
+    assert "You are following “Westvale hall lease”." in shown(response)
+    assert Follow.objects.get().question_page_id == page.pk
 
 
 def test_alerts_page_needs_signing_in_and_shows_only_ones_own(client, topic, other_topic, alice, bob, carol):
@@ -209,8 +235,8 @@ def test_the_alert_job_run_twice_sends_once(run_on_commit, topic, alice, bob, er
     with run_on_commit():
         page = make_published_page(topic=topic, expert=erin)
     assert len(mail.outbox) == 2
-    assert jobs.send_answer_alerts(page.pk) == 0
-    assert jobs.send_answer_alerts(page.pk) == 0
+    assert alerts.answer_alerts_send(page_id=page.pk) == 0
+    assert alerts.answer_alerts_send(page_id=page.pk) == 0
     assert len(mail.outbox) == 2
 
 
@@ -218,7 +244,7 @@ def test_someone_following_topic_and_answer_gets_one_email(run_on_commit, topic,
     page = make_published_page(topic=topic, expert=erin)
     follow(alice, topic=topic)
     follow(alice, page=page)
-    assert jobs.send_answer_alerts(page.pk) == 1
+    assert alerts.answer_alerts_send(page_id=page.pk) == 1
     assert "you follow this answer" in mail.outbox[0].body
 
 
@@ -246,7 +272,7 @@ def test_the_alert_job_keeps_its_queries_constant(run_on_commit, topic, northshi
         page.url  # noqa: B018 — Wagtail caches the site's root paths: not what is measured
         mail.outbox.clear()
         with CaptureQueriesContext(connection) as queries:
-            sent = jobs.send_answer_alerts(page.pk)
+            sent = alerts.answer_alerts_send(page_id=page.pk)
         return sent, len(queries)
 
     few = publish_to(5)
@@ -271,7 +297,7 @@ def test_digest_moments_are_local_and_settle_first():
 
 
 def test_digests_are_scheduled():
-    assert ("feeds.jobs.send_alert_digests", 10 * 60) in JOBS
+    assert ("feeds.alerts.digests_send_due", 10 * 60) in JOBS
 
 
 @pytest.fixture
@@ -374,7 +400,7 @@ def test_no_digest_when_nothing_new(topic, other_topic, alice):
     since = timezone.now() - dt.timedelta(days=8)
     follow(alice, topic=topic, frequency=Frequency.DAILY, since=since)
     follow(alice, topic=other_topic, frequency=Frequency.WEEKLY, since=since)
-    assert jobs.send_alert_digests() == {"daily": 0, "weekly": 0}
+    assert alerts.digests_send_due() == {"daily": 0, "weekly": 0}
     assert mail.outbox == []
     assert all(through > since for through in Follow.objects.values_list("digest_through", flat=True))
 

@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from feeds import alerts, jobs
+from feeds import alerts
 from feeds.models import AlertSent, Follow
 from qa_site.knowledge.models import QuestionPage
 from tests.factories import MembershipFactory, make_published_page
@@ -58,7 +58,7 @@ def test_alert_jobs_at_once_send_each_alert_once(topic, followers):
     for user in followers:
         Follow.objects.create(user=user, topic=topic)
 
-    results = race(*[lambda: jobs.send_answer_alerts(page.pk)] * 3)
+    results = race(*[lambda: alerts.answer_alerts_send(page_id=page.pk)] * 3)
 
     assert all(isinstance(r, int) for r in results), results
     assert sum(results) == FOLLOWERS

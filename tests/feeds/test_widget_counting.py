@@ -58,7 +58,7 @@ def test_requests_count_in_the_cache_and_write_nothing(client, key, page, norths
     assert counting.pending() == {(VIEW, northshire.pk, today): 3, (CLICK, northshire.pk, today): 1}
     assert counts(northshire) == {}
 
-    assert counting.flush() == "4 widget views and clicks recorded"
+    assert counting.flush() == {"recorded": 4}
     assert counts(northshire) == {VIEW: 3, CLICK: 1}
     assert UsageCount.objects.get(network=northshire, kind=VIEW).day == today
     assert counting.pending() == {}
@@ -68,7 +68,7 @@ def test_a_second_flush_counts_nothing_twice(client, key, northshire, page, hold
     for _ in range(5):
         client.get("/embed/answers.json", {"key": key.key})
     counting.flush()
-    assert counting.flush() == "0 widget views and clicks recorded"
+    assert counting.flush() == {"recorded": 0}
     assert counts(northshire) == {VIEW: 5}
     client.get("/embed/answers.json", {"key": key.key})
     counting.flush()
@@ -122,7 +122,7 @@ def test_without_redis_the_counting_process_flushes_now_and_then(key, northshire
         counting.count(network_id=northshire.pk, kind=VIEW)
     assert queries.captured_queries == []
     assert counts(northshire) == {VIEW: 1}
-    assert counting.flush() == "1 widget views and clicks recorded"
+    assert counting.flush() == {"recorded": 1}
 
 
 def test_a_failed_write_gives_the_counts_back(key, northshire, hold_local_flush, monkeypatch):

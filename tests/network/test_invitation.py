@@ -28,7 +28,7 @@ def invitation(northshire, nadia):
 
 
 def join_path(invitation):
-    return f"/network/join/{services.invitation_token(invitation)}/"
+    return f"/network/join/{invitation.token}/"
 
 
 def nothing_changed(invitation, members_before):
@@ -221,7 +221,7 @@ def test_expired_and_withdrawn_invitations_say_so(client, invitation, change, me
 
 def test_an_invitation_used_by_someone_else_cannot_be_used_again(client, invitation):
     first = UserFactory(email="new.adviser@example.test")
-    services.invitation_accept(token=services.invitation_token(invitation), user=first)
+    services.invitation_accept(token=invitation.token, user=first)
     second = UserFactory(email="second@example.test")
     EmailAddress.objects.create(user=second, email="NEW.adviser@example.test", verified=True)
     client.force_login(second)

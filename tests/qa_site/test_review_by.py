@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from experts import reviews
 from experts import services as panel
-from experts.jobs import review_sweep
 from experts.models import ExpertProfile
+from experts.reviews import sweep as review_sweep
 from qa_site.knowledge import services
 from qa_site.knowledge.bulk import BulkQuestion, bulk_create_question_pages
 from qa_site.knowledge.models import AnswerReview, KnowledgeSettings, QuestionEvent, QuestionPage, add_months
@@ -63,7 +63,7 @@ def test_a_page_made_in_the_editor_gets_a_review_date_when_cleaned(topic):
 
 
 def test_the_sweep_is_scheduled_daily():
-    assert ("experts.jobs.review_sweep", 24 * 60 * 60) in JOBS
+    assert ("experts.reviews.sweep", 24 * 60 * 60) in JOBS
 
 
 def test_sweep_queues_only_answers_past_their_review_date_and_emails_the_expert_once(stale, topic, erin, run_on_commit):
@@ -84,7 +84,7 @@ def test_sweep_queues_only_answers_past_their_review_date_and_emails_the_expert_
     assert event.expert == erin
     # Running again, or a late repeat of the e-mail job, does nothing more.
     assert sweep(run_on_commit) == {"dated": 0, "queued": 0}
-    from experts.jobs import send_review_due
+    from experts.tasks import send_review_due
 
     send_review_due(list(queued.values_list("pk", flat=True)))
     assert len(mail.outbox) == 1

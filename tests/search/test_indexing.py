@@ -1,5 +1,5 @@
 """The index follows the knowledge base: publishing, unpublishing, edits, moves, deletion and bulk imports
-reach it after commit, through the jobs; ``search_rebuild`` rebuilds it from the live pages."""
+reach it after commit, through the outbox's tasks; ``search_rebuild`` rebuilds it from the live pages."""
 
 import io
 
@@ -11,8 +11,8 @@ from qa_site.knowledge.models import QuestionPage
 from search.backends import get_backend
 from search.backends.base import Audience
 from search.documents import answer_text, documents_for
-from search.jobs import index_pages
 from search.models import IndexEntry
+from search.tasks import index_pages
 from tests.factories import make_published_page, make_topic
 
 EVERYONE = Audience()

@@ -10,8 +10,8 @@ from experts import sla
 class Command(BaseCommand):
     help = (
         "Run the SLA sweep: remind experts of questions at risk, alert coordinators of breaches. "
-        "With --every N, keep running it every N seconds (what `make run` does without Redis; with "
-        "REDIS_URL, rq's cron runs it instead: manage.py rqcron qa_site.scheduling.cron)."
+        "With --every N, keep running it every N seconds. The scheduler (manage.py run_schedule) runs it every minute; "
+        "this command is for running it by hand."
     )
 
     def add_arguments(self, parser):

@@ -1,4 +1,4 @@
-"""Background jobs of the Q&A core: the e-mails each transition sends.
+"""Tasks the Q&A core's transitions put in the outbox: the e-mails each transition sends.
 
 Each job takes an id, re-reads the question, and sends nothing if the question has moved on or the
 person has gone, so a late or repeated delivery is harmless.

@@ -1,4 +1,4 @@
-"""Index updates as background jobs. Each takes ids, re-reads the pages, and leaves the index saying what the
+"""Index updates, as tasks in the outbox. Each takes ids, re-reads the pages, and leaves the index saying what the
 pages say now — so a late, repeated or out-of-order delivery is harmless."""
 
 from qa_site.knowledge.models import QuestionPage, TopicPage

@@ -1,17 +1,11 @@
-"""E-mails about a network's subscription, and the daily billing sweep. Each job re-reads and is safe to repeat."""
+"""Tasks the subscriptions app puts in the outbox: e-mails about a network's subscription, invoices and
+invitations. Each re-reads and is safe to repeat."""
 
 from django.urls import reverse
 
 from qa_site.mail import send_templated
 
 from .models import Invitation, Invoice, Membership, Subscription
-
-
-def billing_sweep():
-    """Scheduled (hourly; it acts once a day): renewals, reminders, grace periods, expiry."""
-    from . import billing
-
-    return billing.sweep()
 
 
 def billing_recipients(network):
@@ -84,13 +78,11 @@ def send_subscription_expired(subscription_id):
 
 
 def send_invitation(invitation_id):
-    from .services import invitation_token
-
     invitation = Invitation.objects.select_related("network", "invited_by").filter(pk=invitation_id).first()
     if invitation is None or invitation.state != "pending":
         return
     send_templated(
         to=invitation.email,
         template="subscriptions/emails/invitation",
-        context={"invitation": invitation, "path": reverse("network:invitation", args=[invitation_token(invitation)])},
+        context={"invitation": invitation, "path": reverse("network:invitation", args=[invitation.token])},
     )

@@ -1,15 +1,19 @@
-"""Background jobs of the experts app. Each takes ids, re-reads, and is safe to run twice."""
+"""Tasks the experts app puts in the outbox: routing, and the e-mails of the SLA and review sweeps and of
+applications. Each takes ids, re-reads, and is safe to run twice."""
 
 import logging
 
 from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils import timezone
 
-from qa_site.knowledge.models import Question
+from qa_site.knowledge.models import AnswerReview, Question, TopicPage
 from qa_site.knowledge.services import TransitionError
 from qa_site.mail import send_templated
 
 from . import routing
+from .models import ExpertApplication, ExpertProfile
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +32,6 @@ def route_question(question_id):
         routing.route_question(question)
     except TransitionError as exc:  # withdrawn or routed by someone else meanwhile
         log.info("Question %s not routed: %s", question_id, exc)
-
-
-def sla_sweep():
-    """The scheduled sweep (every minute): reminders, breach alerts, re-routing."""
-    from . import sla
-
-    return sla.sweep()
 
 
 def _coordinators():
@@ -68,8 +65,6 @@ def send_breach_alert(question_id):
 
 
 def send_application_received(application_id):
-    from .models import ExpertApplication
-
     application = ExpertApplication.objects.select_related("user").filter(pk=application_id).first()
     recipients = list(_coordinators().values_list("email", flat=True))
     if application and recipients:
@@ -81,8 +76,6 @@ def send_application_received(application_id):
 
 
 def send_application_decision(application_id):
-    from .models import ExpertApplication
-
     application = ExpertApplication.objects.select_related("user").filter(pk=application_id).first()
     if application and application.status != ExpertApplication.Status.PENDING and application.user.is_active:
         send_templated(
@@ -92,21 +85,32 @@ def send_application_decision(application_id):
         )
 
 
-def review_sweep():
-    """The scheduled review sweep (daily): published answers past their review-by date go back to experts."""
-    from . import reviews
-
-    return reviews.sweep()
+def review_recipients(reviews):
+    """{expert user: [reviews]} — each review's expert, or everyone on the panel who answers on its topic."""
+    pooled_topics = {review.page.topic_id for review in reviews if review.expert_id is None}
+    by_topic = {}
+    if pooled_topics:
+        topics = TopicPage.objects.filter(pk__in=pooled_topics).only("pk")
+        for profile in (
+            ExpertProfile.objects.on_panel()
+            .filter(topics__in=pooled_topics)
+            .select_related("user")
+            .prefetch_related(Prefetch("topics", queryset=topics, to_attr="pooled_topics"))
+            .distinct()
+        ):
+            for topic in profile.pooled_topics:
+                by_topic.setdefault(topic.pk, []).append(profile.user)
+    to = {}
+    for review in reviews:
+        people = [review.expert] if review.expert_id else by_topic.get(review.page.topic_id, [])
+        for person in people:
+            if person.is_active and person.email:
+                to.setdefault(person, []).append(review)
+    return to
 
 
 def send_review_due(review_ids):
     """Tell experts which answers have come back for review: one e-mail per expert, each review told once."""
-    from django.utils import timezone
-
-    from qa_site.knowledge.models import AnswerReview
-
-    from . import reviews
-
     now = timezone.now()
     claimed = [
         review_id
@@ -118,7 +122,7 @@ def send_review_due(review_ids):
     waiting = list(
         AnswerReview.objects.filter(pk__in=claimed).select_related("page", "page__topic", "expert").order_by("pk")
     )
-    for expert, items in reviews.recipients(waiting).items():
+    for expert, items in review_recipients(waiting).items():
         send_templated(
             to=expert.email,
             template="experts/emails/review_due",
