@@ -103,7 +103,7 @@ def log_query(query, hits):
                 [query, timezone.now(), hits, hits == 0],
             )
     except DatabaseError:
-        log.warning("Could not log the search %r", query, exc_info=True)
+        log.warning("Could not record a search in the query log", exc_info=True)  # the words stay out of logs
 
 
 def _url(query, chosen, **changes):
