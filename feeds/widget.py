@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
+from csp.decorators import csp_exempt
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
@@ -222,6 +223,7 @@ def _frame_ancestors(key):
 
 @require_safe
 @xframe_options_exempt
+@csp_exempt()  # it sends its own, stricter policy, with the key's websites as frame-ancestors
 def frame(request):
     style = request.GET.get("style", "light")
     try:
@@ -255,6 +257,7 @@ _cached_script = lru_cache(maxsize=1)(_read_script)
 
 
 @require_safe
+@csp_exempt()  # a script other websites load, not a page: their policy applies to it
 def script(request):
     """The widget's script, at an address that never changes (it is pasted into other sites)."""
     body, etag = _read_script() if settings.DEBUG else _cached_script()

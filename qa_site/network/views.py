@@ -497,11 +497,14 @@ def widget_snippet(base, key, chosen, *, preview=False):
         if preview:
             query["preview"] = 1
         height = (70 + 42 * count) if style == "compact" else (110 + 110 * count)
+        # Not in the preview: this site's Content-Security-Policy refuses style attributes (network.css has the rule).
+        border = "" if preview else mark_safe(' style="border:0"')
         return format_html(
-            '<iframe src="{}" title="{}" width="100%" height="{}" style="border:0" loading="lazy"></iframe>',
+            '<iframe src="{}" title="{}" width="100%" height="{}"{} loading="lazy"></iframe>',
             f"{base}/embed/frame/?{urlencode(query)}",
             WIDGET_TITLE,
             height,
+            border,
         )
     return format_html(
         '<script src="{}/embed/widget.js" data-key="{}"{} data-count="{}" data-style="{}"{} async></script>',

@@ -3,6 +3,8 @@
  *           data-count="5" data-style="light|dark|compact" async></script>
  * Inside a shadow root, so neither page's styles reach the other. It asks only its own site (the origin of
  * its src) for answers.json, and puts text in with textContent; answer_html is already sanitised there.
+ * Its styles are a constructed style sheet, which a host page's Content-Security-Policy does not block; where
+ * browsers lack those, a <style> element carrying this script's nonce, if the host page gave it one.
  * A key that cannot be used shows nothing: answers.json says why (see the console).
  */
 (function () {
@@ -56,13 +58,25 @@
     return date.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" });
   }
 
+  function styleInto(root) {
+    if ("adoptedStyleSheets" in root && "replaceSync" in CSSStyleSheet.prototype) {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+      return;
+    }
+    var node = el("style", "", CSS);
+    if (script.nonce) node.nonce = script.nonce;
+    root.appendChild(node);
+  }
+
   function render(answers) {
     var items = (answers.items || []).filter(function (item) { return ours(item.click_url); });
     if (!items.length) return;
     var host = el("div");
     host.setAttribute("data-ask-an-expert", "");
     var root = host.attachShadow({ mode: "open" });
-    root.appendChild(el("style", "", CSS));
+    styleInto(root);
     var section = el("section", "aae " + style);
     section.setAttribute("aria-label", answers.title);
     section.appendChild(el("h2", "", answers.title));
