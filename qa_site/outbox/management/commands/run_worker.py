@@ -7,9 +7,15 @@ from django.core.management.base import BaseCommand
 from django.db import connections
 
 from qa_site.outbox.relay import QUEUE, queue_outage
+from qa_site.outbox.worker import WORKER_TTL, OutboxWorker
 from qa_site.resilience import REDIS_DOWN
 
 log = logging.getLogger("qa_site.outbox.worker")
+
+
+def _stop_was_asked(worker):
+    """Did rq's worker stop because it was told to (SIGTERM, SIGINT), rather than on an error?"""
+    return worker is not None and getattr(worker, "_shutdown_requested_date", None) is not None
 
 
 class Command(BaseCommand):
@@ -37,7 +43,7 @@ class Command(BaseCommand):
             connections.close_all()
             worker = None
             try:
-                worker = django_rq.get_worker(QUEUE)
+                worker = django_rq.get_worker(QUEUE, worker_class=OutboxWorker, worker_ttl=WORKER_TTL)
                 # rq retries a lost connection with growing pauses, up to a minute by default: come back sooner.
                 worker.max_connection_wait_time = reconnect_every
                 worker.work(burst=burst, with_scheduler=False, logging_level="INFO")
@@ -46,13 +52,13 @@ class Command(BaseCommand):
             except Exception:
                 log.exception("The worker stopped on an error; starting it again")
             else:
-                if burst or worker._stop_requested:
+                if burst or _stop_was_asked(worker):
                     return
                 # rq returned after a connection error it could not ride out (it logged it): start again.
             # rq's handlers are gone between runs: a stop request now ends the loop.
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, stop)
-            if worker is not None and getattr(worker, "_stop_requested", False):
+            if _stop_was_asked(worker):
                 return
             deadline = time.monotonic() + reconnect_every
             while not stopping and time.monotonic() < deadline:
