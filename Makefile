@@ -8,6 +8,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Links in e-mails, feeds and widget snippets point at the address `make run` serves on (unless BASE_URL is set).
+export BASE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
 .PHONY: run test lint pytest worker clean help
 
@@ -28,17 +30,15 @@ run: $(STAMP)
 	$(PY) manage.py load_demo --if-empty
 	@trap 'kill 0' INT TERM EXIT; \
 	if [ -n "$$REDIS_URL" ]; then \
-		echo "REDIS_URL is set: starting an rq worker and rq's cron (scheduled jobs) beside the web server"; \
-		$(PY) manage.py rqworker default --with-scheduler & \
-		$(PY) manage.py rqcron qa_site.scheduling.cron & \
-	else \
-		echo "Starting the scheduled jobs (SLA sweep each minute, billing each hour) beside the web server"; \
-		$(PY) manage.py run_schedule & \
+		echo "REDIS_URL is set: starting an rq worker beside the web server"; \
+		$(PY) manage.py run_worker & \
 	fi; \
+	echo "Starting the scheduler (outbox relay, SLA sweep each minute, billing each hour) beside the web server"; \
+	$(PY) manage.py run_schedule & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: $(STAMP)
-	$(PY) manage.py rqworker default --with-scheduler
+	$(PY) manage.py run_worker
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -57,6 +57,16 @@ class Outage:
         log.warning("%s is back after %.0f s", self.what, lasted)
 
 
+class RedisRetriesAreWarnings(logging.Filter):
+    """rq's worker logs each failed reconnection as an error, every few seconds of an outage; they are warnings
+    (the outage itself is what matters, and monitoring sees it in /readyz), so error reporting is not flooded."""
+
+    def filter(self, record):
+        if record.levelno == logging.ERROR and "could not connect to Redis" in record.getMessage():
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 class ResilientRedisCache(RedisCache):
     """Django's Redis cache, which answers as an empty cache while Redis cannot be reached."""
 

@@ -1,10 +1,16 @@
 """Settings shared by every environment. dev / test / production import from here."""
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_str, env_url
+from qa_site.observability import JSON_FORMATTER, LOG_FORMATS, LOG_LEVELS, init_sentry
+
+from .env import env_bool, env_choice, env_csp_sources, env_float, env_int, env_str, env_url
+from .storage import media_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -12,6 +18,7 @@ VAR_DIR = BASE_DIR / "var"  # runtime files of the embedded default (SQLite, med
 
 INSTALLED_APPS = [
     # Our apps, lowest layer first (see docs/architecture.md).
+    "qa_site.outbox",
     "qa_site.accounts",
     "subscriptions",
     "qa_site.knowledge",
@@ -44,6 +51,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     # Jobs
     "django_rq",
+    # Content-Security-Policy (its checks and template tags)
+    "csp",
     # Django
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -54,8 +63,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz (qa_site/health.py), before anything that checks the host name, redirects, logs each
+    # request, or touches sessions and the cache.
+    "qa_site.health.HealthMiddleware",
+    # Then the request log: it times everything and sees every other middleware's response (qa_site/observability.py).
+    "qa_site.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "qa_site.content_security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,6 +99,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "qa_site.context_processors.navigation",
             ],
+            # {% load charts %}{% chart svg %}: puts a chart in a page with the request's CSP nonce.
+            "libraries": {"charts": "qa_site.charts"},
         },
     },
 ]
@@ -94,7 +111,13 @@ DATABASE_URL = env_url(
     default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
     schemes=("sqlite", "postgres", "postgresql"),
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
+# Connections are kept for DB_CONN_MAX_AGE seconds (0: a new one per request) and checked before reuse, so a
+# database restart costs one failed check, not an error page.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600, minimum=0), conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers carry on while a writer commits; a busy timeout turns
     # "database is locked" into a short wait.
@@ -131,14 +154,39 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PROJECT_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploads: MEDIA_ROOT, or an S3 bucket shared by every web machine when MEDIA_STORAGE_URL is set (storage.py).
+_media = media_settings()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **_media.pop("STORAGES"),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+globals().update(_media)  # on S3: MEDIA_URL, WAGTAILDOCS_SERVE_METHOD (+ WAGTAILIMAGES_RENDITION_STORAGE)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # The public address of the site, used in e-mails and feeds built outside a request.
 BASE_URL = env_url("BASE_URL", default="http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
+
+# --- Content-Security-Policy (django-csp), on every response that does not send its own (the widget's iframe).
+# Scripts and styles from this site only, plus a per-request nonce for the few inline ones (the charts' <style>).
+# qa_site/content_security.py adds MEDIA_URL's address to img-src when uploads live elsewhere (S3), and relaxes
+# script-src and style-src to 'unsafe-inline' under /admin/ only (Wagtail's inline scripts, the console's styles).
+# Operators add sources with CSP_EXTRA_<DIRECTIVE>, comma-separated (e.g. an analytics script: CSP_EXTRA_SCRIPT_SRC
+# and CSP_EXTRA_CONNECT_SRC); see env.env_csp_sources for what is accepted.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, *env_csp_sources("CSP_EXTRA_SCRIPT_SRC")],
+        "style-src": [SELF, NONCE, *env_csp_sources("CSP_EXTRA_STYLE_SRC")],
+        "img-src": [SELF, "data:", *env_csp_sources("CSP_EXTRA_IMG_SRC")],
+        "font-src": [SELF, *env_csp_sources("CSP_EXTRA_FONT_SRC")],
+        "connect-src": [SELF, *env_csp_sources("CSP_EXTRA_CONNECT_SRC")],
+        "frame-src": [SELF, *env_csp_sources("CSP_EXTRA_FRAME_SRC")],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
 
 # --- Accounts (django-allauth): e-mail login, mandatory verification.
 LOGIN_URL = "account_login"
@@ -181,6 +229,9 @@ WAGTAIL_SITE_NAME = "Ask an Expert"
 WAGTAILADMIN_BASE_URL = BASE_URL
 WAGTAILADMIN_LOGIN_URL = "account_login"
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False  # passwords are managed through allauth
+# No Gravatar: the admin's avatars would send a hash of each person's e-mail to a third party (and CSP allows
+# images from this site only). Wagtail shows its default avatar instead.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "rtf", "txt", "xlsx"]
 
 # --- Search: the product's own engine (search/backends): the database's full-text index (SQLite FTS5,
@@ -199,13 +250,25 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 
 # --- Jobs (django-rq) and cache: in-process by default, Redis when REDIS_URL is set.
 REDIS_URL = env_url("REDIS_URL", default=None, schemes=("redis", "rediss"))
+# rq kills a job that runs longer than this; a message whose worker died is taken again after its lease.
+RQ_JOB_TIMEOUT = env_int("RQ_JOB_TIMEOUT", 300, minimum=10)
 if REDIS_URL:
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+    # Connecting gives up after 2 s, so a Redis that is away costs a page at most that (then nothing, for a while:
+    # see qa_site/resilience.py). Workers set their own read timeout around rq's blocking reads.
+    _separator = "&" if "?" in REDIS_URL else "?"
+    RQ_QUEUES = {
+        "default": {
+            "URL": f"{REDIS_URL}{_separator}socket_connect_timeout=2&health_check_interval=30",
+            "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT,
+        }
+    }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, answering as an empty cache while Redis cannot be reached.
+            "BACKEND": "qa_site.resilience.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "qa"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
@@ -228,21 +291,36 @@ else:
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits fail open: while the cache is unreachable nobody is refused (asking is worth more than the limit).
+RATELIMIT_FAIL_OPEN = True
+
+# --- Side effects (qa_site.outbox): recorded with each change, handed to rq after commit, handed over again by the
+# relay (a scheduled job) when the queue was down, a worker died, or a job failed.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 2 * RQ_JOB_TIMEOUT, minimum=RQ_JOB_TIMEOUT + 1)
+OUTBOX_HANDOVER_GRACE = env_int("OUTBOX_HANDOVER_GRACE", 20, minimum=1)  # seconds a new message is left alone
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10, minimum=1)  # 30 s, 1, 2, 4 … 60 min apart: about 4 hours
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 7, minimum=1)  # done messages are deleted after this
+OUTBOX_RQ_RESULT_TTL = 10 * 60
+# /readyz says "not ready" when a side effect has waited longer than this, or no scheduled job has finished lately.
+OUTBOX_STUCK_AFTER = env_int("OUTBOX_STUCK_AFTER", 10 * 60, minimum=60)
+SCHEDULER_STALE_AFTER = env_int("SCHEDULER_STALE_AFTER", 3 * 60, minimum=30)
 # Services already enqueue their jobs with transaction.on_commit; django-rq must not defer them again.
 RQ = {"COMMIT_MODE": "auto"}
 
 # The Q&A core enqueues routing by name so that it never imports the experts app
 # (experts sits above the core; see docs/architecture.md).
-QA_ROUTING_JOB = "experts.jobs.route_question"
+QA_ROUTING_JOB = "experts.tasks.route_question"
 # Deleting an account (qa_site.accounts, the lowest layer) asks these to tidy up what belongs to higher layers.
 ACCOUNT_DELETION_HOOKS = ["qa_site.knowledge.services.questions_withdraw_for_departed_asker"]
 
-# --- E-mail: printed to the console unless SMTP is configured.
-EMAIL_URL = env_url("EMAIL_URL", default=None, schemes=("smtp", "smtps"))
-if EMAIL_URL:
-    from urllib.parse import unquote, urlsplit
-
-    _mail = urlsplit(EMAIL_URL)
+# --- E-mail: EMAIL_URL says where mail goes — smtp://user:password@host:587 (STARTTLS; EMAIL_USE_TLS=false for
+# none), smtps://user:password@host:465 (TLS from the start), console:// (printed) or file:///a/folder (one file
+# per message). Unset, mail is printed (dev and tests); production refuses to start without an explicit choice.
+EMAIL_URL = env_url("EMAIL_URL", default="console://", schemes=("smtp", "smtps", "console", "file"), hostless=True)
+_mail = urlsplit(EMAIL_URL)
+if _mail.scheme in ("smtp", "smtps"):
+    if not _mail.hostname:
+        raise ImproperlyConfigured(f"EMAIL_URL={EMAIL_URL!r} names no mail server.")
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = _mail.hostname
     EMAIL_PORT = _mail.port or (465 if _mail.scheme == "smtps" else 587)
@@ -250,19 +328,57 @@ if EMAIL_URL:
     EMAIL_HOST_PASSWORD = unquote(_mail.password or "")
     EMAIL_USE_SSL = _mail.scheme == "smtps"
     EMAIL_USE_TLS = _mail.scheme == "smtp" and env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+elif _mail.scheme == "file":
+    if _mail.netloc or not _mail.path.startswith("/"):
+        raise ImproperlyConfigured(f"EMAIL_URL={EMAIL_URL!r}: write file:///an/absolute/folder (three slashes).")
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = unquote(_mail.path)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+# --- Logs, on stderr: plain lines (LOG_FORMAT=text, the default here) or one JSON object per line (LOG_FORMAT=json,
+# production's default). Every line logged during a request carries its request id; qa_site.requests logs one line
+# per request (qa_site/observability.py).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", choices=LOG_FORMATS)
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", choices=LOG_LEVELS)
+LOGGING_CONFIG = "qa_site.observability.configure_logging"  # dictConfig, and warnings logged like the rest
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {**JSON_FORMATTER},
+    },
+    "filters": {
+        "request_id": {"()": "qa_site.observability.RequestIdFilter"},
+        "mask_secrets": {"()": "qa_site.observability.MaskSecretsFilter"},
+        "redis_retries_are_warnings": {"()": "qa_site.resilience.RedisRetriesAreWarnings"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "mask_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
         "elastic_transport": {"level": "WARNING"},
+        "rq.worker": {"filters": ["redis_retries_are_warnings"]},
     },
 }
+
+# --- Errors to Sentry when SENTRY_DSN is set (any environment; production's default SENTRY_ENVIRONMENT). Nothing
+# personal is sent: see init_sentry in qa_site/observability.py.
+SENTRY_DSN = env_url("SENTRY_DSN", default=None, schemes=("http", "https"))
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE", None),  # unset: the git commit, when there is a checkout
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0, maximum=1.0),
+    )

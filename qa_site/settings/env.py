@@ -5,6 +5,7 @@ wrong with it, so a typo in a deployment never turns into a silent default.
 """
 
 import os
+import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -63,8 +64,9 @@ def env_list(name, default=_MISSING):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_url(name, default=_MISSING, *, schemes):
-    """A URL whose scheme is one of ``schemes`` and which names a host (or, for sqlite, a path)."""
+def env_url(name, default=_MISSING, *, schemes, hostless=False):
+    """A URL whose scheme is one of ``schemes`` and which names a host (or, for sqlite, a path; ``hostless``: the
+    caller checks the rest)."""
     raw = env_str(name, default=None)
     if raw is None:
         if default is _MISSING:
@@ -75,6 +77,56 @@ def env_url(name, default=_MISSING, *, schemes):
         raise ImproperlyConfigured(
             f"{name} must start with one of {', '.join(s + '://' for s in schemes)}; got {raw!r}."
         )
-    if parts.scheme != "sqlite" and not parts.hostname:
+    if parts.scheme != "sqlite" and not hostless and not parts.hostname:
         raise ImproperlyConfigured(f"{name}={raw!r} names no host.")
     return raw
+
+
+# Sources an operator may add to a Content-Security-Policy directive: an address (scheme optional, "*." for
+# subdomains, a port, a path) or a hash of an inline script or style. Keywords ('unsafe-inline', 'none', …),
+# "*" and bare schemes ("https:") would open the policy wide and are refused.
+_CSP_HOST_SOURCE = re.compile(
+    r"(?:(?:https?|wss?)://)?(?:\*\.)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::(?:\d{1,5}|\*))?(?:/[^\s;,'\"]*)?",
+    re.IGNORECASE,
+)
+_CSP_HASH_SOURCE = re.compile(r"'sha(?:256|384|512)-[A-Za-z0-9+/_-]+={0,2}'")
+
+
+def env_csp_sources(name):
+    """A comma-separated list of Content-Security-Policy sources, e.g. ``https://plausible.io,*.example.org``."""
+    sources = env_list(name, [])
+    for source in sources:
+        if not (_CSP_HOST_SOURCE.fullmatch(source) or _CSP_HASH_SOURCE.fullmatch(source)):
+            raise ImproperlyConfigured(
+                f"{name}: {source!r} is not an address or a 'sha256-…' hash; "
+                "keywords, '*' and bare schemes are not allowed here."
+            )
+    return sources
+
+
+def env_float(name, default=_MISSING, *, minimum=None, maximum=None):
+    raw = env_str(name, default=None)
+    if raw is None:
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"The environment variable {name} is required but not set.")
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ImproperlyConfigured(f"{name}={value} is outside {minimum}–{maximum}.")
+    return value
+
+
+def env_choice(name, default=_MISSING, *, choices):
+    """One of ``choices`` (compared without regard to case), returned as spelled in ``choices``."""
+    raw = env_str(name, default=None)
+    if raw is None:
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"The environment variable {name} is required but not set.")
+        return default
+    for choice in choices:
+        if raw.strip().lower() == choice.lower():
+            return choice
+    raise ImproperlyConfigured(f"{name}={raw!r} is not one of: {', '.join(choices)}.")

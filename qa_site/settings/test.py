@@ -1,7 +1,7 @@
 """Test settings: fast hashing, in-memory cache and mail, jobs in-process unless REDIS_URL is set."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, VAR_DIR
+from .base import DATABASES, REDIS_URL, STORAGES, VAR_DIR
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdef0123456789"
@@ -9,11 +9,14 @@ ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # uploads as base.py chose them (MEDIA_ROOT below unless MEDIA_STORAGE_URL is set)
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
 WHITENOISE_AUTOREFRESH = True
+
+# Threads in the race tests open connections of their own: closed after each use, none outlives its test.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # An in-memory database per test run; the file-based default is only for `make run`.
@@ -30,7 +33,7 @@ if REDIS_URL:
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "ASYNC": False, "DEFAULT_TIMEOUT": 300}}
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "qa_site.resilience.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "qa-test",
         }

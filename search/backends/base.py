@@ -97,3 +97,7 @@ class SearchBackend:
     def rebuild(self, documents) -> int:
         """Replace the whole index with these documents (an iterable); returns how many were indexed."""
         raise NotImplementedError
+
+    def health(self) -> dict:
+        """For /readyz: {"ok": can searches be answered, "engine": name, …} — quickly, and never raising."""
+        return {"ok": True, "engine": self.name}

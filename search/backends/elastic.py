@@ -438,3 +438,12 @@ class FallbackElasticsearchBackend(SearchBackend):
     def rebuild(self, documents):
         """Rebuild the Elasticsearch index (without a fallback: a reindex should fail loudly)."""
         return self.elastic.rebuild(documents)
+
+    def health(self):
+        """Searches are answered either way; says whether from the cluster or from the database."""
+        try:
+            up = bool(self.elastic.client.options(request_timeout=2).ping())
+        except Exception:  # an unreachable cluster, whatever the client raises for it
+            up = False
+        state = "up" if up else "unreachable: searches are answered from the database"
+        return {"ok": True, "engine": self.name, "elasticsearch": state}

@@ -1,6 +1,8 @@
 """Settings read from the environment fail loudly, and production passes Django's deployment checks."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +19,10 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "answers.example.org",
     "BASE_URL": "https://answers.example.org",
     "DATABASE_URL": "sqlite:////tmp/qa-check-deploy.sqlite3",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "EMAIL_URL": "smtp://mailer:secret@mail.example.org:587",
 }
+REQUIRED = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS", "BASE_URL", "EMAIL_URL"]
 
 
 @pytest.mark.parametrize("value", ["maybe", "2", "yess"])
@@ -74,11 +79,84 @@ def test_production_settings_pass_the_deployment_checks():
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+@pytest.mark.parametrize("missing", REQUIRED)
+def test_production_refuses_to_start_without_each_required_variable(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = _manage("check", env=env)
     assert result.returncode != 0
-    assert "SECRET_KEY is required" in result.stderr
+    assert f"need these environment variables, which are not set: {missing} (" in result.stderr
+    others = [name for name in REQUIRED if name != missing]
+    assert not any(re.search(rf"(?<![A-Z_]){name} \(", result.stderr) for name in others), "only the missing one"
+
+
+def test_production_names_every_missing_variable_at_once():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in ("REDIS_URL", "EMAIL_URL")}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "not set: REDIS_URL (Redis for the job queue" in result.stderr
+    assert "; EMAIL_URL (where mail goes" in result.stderr
+
+
+def test_production_refuses_a_short_secret_key():
+    result = _manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": "too-short-" * 4})
+    assert result.returncode != 0
+    assert "SECRET_KEY is 40 characters long; production needs at least 50" in result.stderr
+
+
+def _settings_in(env, *names):
+    code = (
+        "from django.conf import settings; import json; "
+        f"print(json.dumps({{n: str(getattr(settings, n, None)) for n in {names!r}}}))"
+    )
+    result = _manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_uses_redis_for_jobs_and_cache_never_fakeredis():
+    found = _settings_in(PRODUCTION_ENV, "RQ_QUEUES", "CACHES")
+    assert "redis://127.0.0.1:6379/15" in found["RQ_QUEUES"]
+    assert "'ASYNC': False" not in found["RQ_QUEUES"]
+    assert "Fake" not in found["RQ_QUEUES"] + found["CACHES"]
+    assert "qa_site.resilience.ResilientRedisCache" in found["CACHES"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "smtp://mailer:s%40cret@mail.example.org:2525",
+            {
+                "EMAIL_BACKEND": "smtp",
+                "EMAIL_HOST": "mail.example.org",
+                "EMAIL_PORT": "2525",
+                "EMAIL_HOST_PASSWORD": "s@cret",
+                "EMAIL_USE_TLS": "True",
+                "EMAIL_USE_SSL": "False",
+            },
+        ),
+        ("smtps://mailer:pw@mail.example.org", {"EMAIL_BACKEND": "smtp", "EMAIL_PORT": "465", "EMAIL_USE_SSL": "True"}),
+        ("console://", {"EMAIL_BACKEND": "console"}),
+        ("file:///tmp/qa-mail", {"EMAIL_BACKEND": "filebased", "EMAIL_FILE_PATH": "/tmp/qa-mail"}),
+    ],
+)
+def test_email_url_chooses_where_mail_goes(url, expected):
+    found = _settings_in({**PRODUCTION_ENV, "EMAIL_URL": url}, *expected)
+    for name, value in expected.items():
+        assert value in found[name], (name, found[name])
+
+
+@pytest.mark.parametrize("url", ["mailto://x@y", "smtp://", "file://relative/dir", "console"])
+def test_a_bad_email_url_stops_start_up_naming_it(url):
+    result = _manage("check", env={**PRODUCTION_ENV, "EMAIL_URL": url})
+    assert result.returncode != 0
+    assert "EMAIL_URL" in result.stderr
+
+
+def test_database_connections_are_reused_and_checked_by_default():
+    found = _settings_in(PRODUCTION_ENV, "DATABASES")
+    assert "'CONN_MAX_AGE': 600" in found["DATABASES"]
+    assert "'CONN_HEALTH_CHECKS': True" in found["DATABASES"]
 
 
 def test_a_typo_in_an_environment_variable_stops_start_up():
