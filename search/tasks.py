@@ -4,6 +4,7 @@ pages say now — so a late, repeated or out-of-order delivery is harmless."""
 from qa_site.knowledge.models import QuestionPage, TopicPage
 
 from .backends import get_backend
+from .backends.base import IndexBehind
 from .documents import documents_for
 from .models import IndexEntry
 
@@ -11,16 +12,25 @@ BATCH_SIZE = 1000
 
 
 def index_pages(page_ids):
-    """Index the pages that are live, shareable answers; take the others (unpublished, gone) out."""
+    """Index the pages that are live, shareable answers; take the others (unpublished, gone) out.
+
+    Both writes are made as far as they can be before an engine that is behind (Elasticsearch away) is reported,
+    so the database engine never keeps an unpublished answer while the task waits for its next try.
+    """
     page_ids = sorted(set(page_ids))
     documents = documents_for(page_ids)
     backend = get_backend()
-    if documents:
-        backend.index(documents)
     indexed = {doc.page_id for doc in documents}
     gone = [page_id for page_id in page_ids if page_id not in indexed]
-    if gone:
-        backend.remove(gone)
+    behind = None
+    for write, argument in ((backend.index, documents), (backend.remove, gone)):
+        if argument:
+            try:
+                write(argument)
+            except IndexBehind as exc:
+                behind = exc
+    if behind is not None:
+        raise behind
     return len(documents)
 
 

@@ -66,6 +66,11 @@ class Results:
     relaxed: bool = False  # no answer had every word, so these have any of them
 
 
+class IndexBehind(Exception):
+    """An engine took a write only in part (Elasticsearch was unavailable; the database engine has it): the task
+    that wrote it should run again later. Raised after every part that could be written was written."""
+
+
 class SearchBackend:
     name = "base"
 

@@ -25,7 +25,7 @@ from elasticsearch.dsl import Date, Document, Index, Integer, Keyword, Long, Q, 
 
 from ..text import STOP_WORDS, normalise
 from ..transport import PlainJSONNode
-from .base import Audience, FacetValue, Filters, Hit, Results, SearchBackend, SearchDocument
+from .base import Audience, FacetValue, Filters, Hit, IndexBehind, Results, SearchBackend, SearchDocument
 from .database import DatabaseBackend
 
 logger = logging.getLogger("search")
@@ -372,9 +372,10 @@ class FallbackElasticsearchBackend(SearchBackend):
     """Elasticsearch, answering from the database engine whenever the cluster is unavailable.
 
     The database engine is kept up to date as well: ``index`` and ``remove`` write to the database first,
-    then to Elasticsearch. If Elasticsearch is unavailable the write to it is logged and dropped — nothing is
-    queued to retry it; the next ``manage.py search_reindex`` rebuilds the Elasticsearch index from the
-    database's pages and so catches up. After a failure, Elasticsearch is left alone for
+    then to Elasticsearch. If Elasticsearch is unavailable the write to it is logged and ``IndexBehind`` is
+    raised, so the indexing task (in the outbox) is tried again later — 30 s, 1 min, 2 min … for about four
+    hours; after a longer outage ``manage.py search_reindex`` rebuilds the Elasticsearch index from the
+    database's pages. After a failure, Elasticsearch is left alone for
     ``RETRY_AFTER`` seconds (a flag in the cache), so a dead cluster costs one timeout, not one per request.
     Errors that are not about availability (a malformed query, a mapping conflict) are raised as usual.
     """
@@ -414,14 +415,14 @@ class FallbackElasticsearchBackend(SearchBackend):
     def _write(self, method, argument):
         getattr(self.database, method)(argument)
         if self._down():
-            logger.warning("Elasticsearch is unavailable; %s left to the next search_reindex", method)
-            return
+            raise IndexBehind(f"Elasticsearch is unavailable; {method} will be tried again")
         try:
             getattr(self.elastic, method)(argument)
         except Exception as error:
             if not is_unavailable(error):
                 raise
-            self._failed(f"{method} left to the next search_reindex", error)
+            self._failed(f"{method} will be tried again", error)
+            raise IndexBehind(f"Elasticsearch is unavailable; {method} will be tried again") from error
 
     def search(self, query, **kwargs):
         return self._read("search", query, **kwargs)

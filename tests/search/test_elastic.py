@@ -15,9 +15,12 @@ import elasticsearch
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import timezone
 
+from qa_site.outbox import relay
+from qa_site.outbox.models import OutboxMessage
 from search.backends import get_backend, reset_backend
-from search.backends.base import Audience, FacetValue, Filters, SearchDocument
+from search.backends.base import Audience, FacetValue, Filters, IndexBehind, SearchDocument
 from search.backends.elastic import ElasticsearchBackend, FallbackElasticsearchBackend, is_unavailable, query_variants
 from search.transport import plain_content_type
 from tests.factories import make_published_page
@@ -343,12 +346,13 @@ def test_searches_read_elasticsearch_while_it_answers(fallback):
 
 def test_an_unreachable_cluster_is_answered_from_the_database(unreachable, caplog):
     with caplog.at_level(logging.WARNING, logger="search"):
-        unreachable.index(
-            [
-                doc(1, "Minibus permits", answer="Section 19 permits for minibus drivers."),
-                doc(2, "Northshire minibus rota", visibility="network", network_id=NORTHSHIRE_ID),
-            ]
-        )
+        with pytest.raises(IndexBehind, match="index will be tried again"):  # the database has them, though
+            unreachable.index(
+                [
+                    doc(1, "Minibus permits", answer="Section 19 permits for minibus drivers."),
+                    doc(2, "Northshire minibus rota", visibility="network", network_id=NORTHSHIRE_ID),
+                ]
+            )
         results = unreachable.search("minibus", audience=PUBLIC)
         members = unreachable.search("minibus", audience=Audience(network_ids=frozenset({NORTHSHIRE_ID})))
         similar = unreachable.similar("Do our minibus drivers need permits?", audience=PUBLIC)
@@ -359,14 +363,16 @@ def test_an_unreachable_cluster_is_answered_from_the_database(unreachable, caplo
     # One warning when it fails; then Elasticsearch is left alone for a while (no more connection attempts).
     (message,) = [record.getMessage() for record in caplog.records if record.name == "search"]
     assert message.startswith(f"Elasticsearch at {unreachable.elastic.url} is unavailable (ConnectionError: ")
-    assert message.endswith("; index left to the next search_reindex")
+    assert message.endswith("; index will be tried again")
 
 
 def test_after_a_failure_elasticsearch_is_tried_again_later(unreachable, fallback, caplog):
     unreachable.search("minibus", audience=PUBLIC)
     assert cache.get(FallbackElasticsearchBackend.DOWN_KEY) == 1
-    fallback.index([doc(1, "Minibus permits")])  # while "down": the database only
+    with pytest.raises(IndexBehind):  # while "down": the database only, and the task is to run again
+        fallback.index([doc(1, "Minibus permits")])
     assert not fallback.elastic.client.indices.exists_alias(name=fallback.elastic.alias)
+    assert ids(fallback.database.search("minibus", audience=PUBLIC).hits) == [1]
     cache.delete(FallbackElasticsearchBackend.DOWN_KEY)  # RETRY_AFTER seconds later
     fallback.index([doc(1, "Minibus permits")])
     assert ids(fallback.elastic.search("minibus", audience=PUBLIC).hits) == [1]
@@ -414,6 +420,31 @@ def test_publishing_indexes_into_the_database_and_elasticsearch(configured, topi
         page.unpublish()
     assert configured.elastic.search("mileage", audience=PUBLIC).total == 0
     assert configured.database.search("mileage", audience=PUBLIC).total == 0
+
+
+def test_answers_published_while_the_cluster_is_away_reach_it_when_it_is_back(
+    settings, osmem_url, closed_port, site_tree, topic, erin, run_on_commit
+):
+    settings.SEARCH_BACKEND = "search.backends.elastic.FallbackElasticsearchBackend"
+    settings.SEARCH_INDEX_PREFIX = "test"
+    settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{closed_port}"  # the cluster is down
+    reset_backend()
+    with run_on_commit():
+        page = make_published_page(topic=topic, title="Volunteer mileage rates", expert=erin)
+    task = OutboxMessage.objects.get(job="search.tasks.index_pages", args=[[page.pk]])
+    assert (task.state, task.attempts) == (OutboxMessage.State.PENDING, 1), "to be tried again"
+    assert "IndexBehind: Elasticsearch is unavailable" in task.last_error
+    assert ids(get_backend().search("mileage", audience=PUBLIC).hits) == [page.pk], "searches: the database"
+
+    settings.ELASTICSEARCH_URL = osmem_url  # the cluster is back (and empty)
+    reset_backend()
+    cache.delete(FallbackElasticsearchBackend.DOWN_KEY)
+    OutboxMessage.objects.filter(pk=task.pk).update(available_at=timezone.now())  # its next try has come
+    relay.relay()
+    task.refresh_from_db()
+    assert task.state == OutboxMessage.State.DONE
+    assert ids(get_backend().elastic.search("mileage", audience=PUBLIC).hits) == [page.pk]
+    reset_backend()
 
 
 def test_search_reindex_builds_a_new_index_and_moves_the_alias(configured, published):
