@@ -16,7 +16,7 @@ import pytest
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
-from osmem_server import OsmemServer
+from osmem_server import OsmemError, OsmemServer
 
 from qa_site.knowledge.setup import ensure_coordinators_group, ensure_site_tree
 from subscriptions.models import Membership, Subscription
@@ -164,11 +164,64 @@ def run_on_commit(django_capture_on_commit_callbacks):
     return runner
 
 
+class OsmemKeeper:
+    """Keeps one osmem-server for the session, and starts it again when it is gone.
+
+    On a busy machine (two test runs at once, a browser test beside it) the server may be slow to start or may
+    die; a test must not fail for that. Starting waits up to START_SECONDS and is tried twice; before each
+    test takes its clone, a dead server is started again.
+    """
+
+    START_SECONDS = 120
+    ATTEMPTS = 2
+
+    def __init__(self):
+        self.server = None
+
+    def get(self):
+        if self.server is None or self.server.process.poll() is not None:
+            self.close()
+            self.server = self._start()
+        return self.server
+
+    def _start(self):
+        failures = []
+        for _attempt in range(self.ATTEMPTS):
+            try:
+                return OsmemServer.start(japanese=False, startup_timeout=self.START_SECONDS)
+            except OsmemError as exc:
+                failures.append(str(exc))
+        raise AssertionError(f"osmem-server (the Elasticsearch stand-in) did not start: {'; '.join(failures)}")
+
+    def close(self):
+        if self.server is not None:
+            self.server.close()
+            for pipe in (self.server.process.stdin, self.server.process.stdout):  # close() may leave them open
+                if pipe and not pipe.closed:
+                    pipe.close()
+            self.server = None
+
+
 @pytest.fixture(scope="session")
-def osmem_server():
-    """The in-memory OpenSearch-compatible server (osmem-server), started once, for Elasticsearch tests."""
-    server = OsmemServer.start(japanese=False)
-    yield server
-    server.close()
-    if server.process.stdout:  # close() leaves the pipe open
-        server.process.stdout.close()
+def osmem_keeper():
+    keeper = OsmemKeeper()
+    yield keeper
+    keeper.close()
+
+
+@pytest.fixture
+def osmem_server(osmem_keeper):
+    """The in-memory OpenSearch-compatible server (osmem-server), started once (again, if it died)."""
+    return osmem_keeper.get()
+
+
+@pytest.fixture
+def osmem_clone(osmem_keeper):
+    """A clone of the base for one test, on its own port; a server that died in between is started again."""
+    try:
+        clone = osmem_keeper.get().clone()
+    except (OsmemError, OSError):  # it died after the liveness check, or stopped answering
+        osmem_keeper.server.process.kill()
+        clone = osmem_keeper.get().clone()
+    yield clone
+    clone.close()

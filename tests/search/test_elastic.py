@@ -61,6 +61,18 @@ def closed_port():
         return sock.getsockname()[1]
 
 
+def test_a_search_server_that_died_is_started_again_for_the_next_test(osmem_keeper):
+    dead = osmem_keeper.get()
+    dead.process.kill()
+    dead.process.wait(10)
+    clone = osmem_keeper.get().clone()  # what the next test's osmem_clone fixture does
+    try:
+        assert osmem_keeper.server is not dead
+        assert ElasticsearchBackend(url=clone.url, prefix="test", timeout=5).client.ping()
+    finally:
+        clone.close()
+
+
 def test_compatibility_content_types_become_plain():
     assert plain_content_type("application/vnd.elasticsearch+json; compatible-with=8") == "application/json"
     assert plain_content_type("application/vnd.elasticsearch+x-ndjson; compatible-with=8") == "application/x-ndjson"
