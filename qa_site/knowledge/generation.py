@@ -7,7 +7,8 @@ restarted) can never bring old entries back to life. Entries still get a timeout
 has its own cache, and a change made by another process (an import on the command line) is only seen when
 that timeout runs out.
 
-The bump runs after commit: a request racing a publish must not cache the old answers under the new token.
+The bump runs after commit: a request racing a publish must not cache the old answers under the new token. It is
+also recorded in the outbox, so a bump made while Redis was unreachable reaches Redis when it is back.
 """
 
 import uuid
@@ -16,6 +17,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete
 from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from qa_site import outbox
 
 from .signals import pages_bulk_created
 
@@ -31,9 +34,20 @@ def current():
     return token
 
 
+def renew():
+    """Put a new token in the cache: everything cached under the old one is stale."""
+    cache.set(KEY, uuid.uuid4().hex[:12], timeout=None)
+
+
 def bump():
-    """Make everything cached under the current token stale (after the current transaction commits)."""
-    transaction.on_commit(lambda: cache.set(KEY, uuid.uuid4().hex[:12], timeout=None))
+    """Make everything cached under the current token stale, once the current transaction commits.
+
+    At once, and again from the outbox: while Redis is away the first is made in each process's own memory only,
+    and Redis would keep the old token (and serve feeds cached under it for a day); the outbox's task renews it
+    once the queue, and so Redis, is back.
+    """
+    transaction.on_commit(renew)
+    outbox.enqueue_once(renew)
 
 
 def _on_change(sender, **kwargs):
