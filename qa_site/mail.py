@@ -12,7 +12,8 @@ import hashlib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 
 from qa_site.outbox import relay
 
@@ -23,7 +24,9 @@ def send_templated(*, to, template, context, headers=None):
     if relay.mail_already_sent(key):
         return
     context = {"base_url": settings.BASE_URL, "site_name": settings.WAGTAIL_SITE_NAME, **context}
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    # A subject is plain text, never HTML: rendered without autoescaping ("hall's", not "hall&#x27;s").
+    subject_template = get_template(f"{template}_subject.txt").template
+    subject = " ".join(subject_template.render(Context(context, autoescape=False)).split())
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=recipients, headers=headers)
