@@ -15,7 +15,7 @@ import socket
 import time
 import traceback
 
-from django.db import DatabaseError, InterfaceError, close_old_connections, connections
+from django.db import DatabaseError, InterfaceError, connections
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -122,7 +122,6 @@ def tick(*, force=False, jobs=JOBS):
                 conn.close()
         return {}
     database_outage.worked()
-    close_old_connections()
     return outcomes
 
 

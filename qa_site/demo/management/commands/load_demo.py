@@ -13,6 +13,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Max, Q
 from django.test.utils import override_settings
 from django.utils import timezone
 from tqdm import tqdm
@@ -34,6 +35,7 @@ from qa_site.knowledge.models import (
     TopicPage,
 )
 from qa_site.knowledge.setup import COORDINATORS, ensure_coordinators_group, ensure_site_tree
+from qa_site.outbox.models import OutboxMessage
 from subscriptions import billing
 from subscriptions import services as membership_services
 from subscriptions.models import AccessKey, Invoice, Membership, Network, Payment, Plan, Subscription, UsageCount
@@ -70,9 +72,14 @@ class Command(BaseCommand):
         else:
             self.rng = random.Random(seed)
             self.now = timezone.now()
-            # Demo addresses are not real: keep the many notification e-mails out of the console.
+            # Demo addresses are not real: keep the many notification e-mails out of the console, here and (when
+            # jobs run in worker processes) in the workers, which would otherwise send what the load queued.
+            first_new = OutboxMessage.objects.aggregate(last=Max("pk"))["last"] or 0
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
                 self.load()
+            OutboxMessage.objects.filter(pk__gt=first_new, state=OutboxMessage.State.PENDING).filter(
+                Q(job__contains=".send_") | Q(job__endswith="_send")
+            ).update(state=OutboxMessage.State.DONE, finished_at=timezone.now(), last_error="Demo data: not sent.")
         self.print_logins()
 
     # --- the whole load -------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
 from django.utils import timezone
 
 from qa_site.scheduling import scheduler
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Scheduler {scheduler.identity()} started: {len(scheduler.JOBS)} jobs.")
         while not stopping:
             scheduler.tick()  # each job logs what it did (qa_site.jobs)
+            close_old_connections()  # as a request's end would: connections past DB_CONN_MAX_AGE are closed
             deadline = time.monotonic() + tick
             while not stopping and time.monotonic() < deadline:
                 time.sleep(min(0.2, tick))
