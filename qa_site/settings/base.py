@@ -291,7 +291,7 @@ else:
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Rate limits fail open: while the cache is unreachable nobody is refused (asking is worth more than the limit).
+# Rate limits fail open if the cache fails (it carries on in memory while Redis is away: qa_site/resilience.py).
 RATELIMIT_FAIL_OPEN = True
 
 # --- Side effects (qa_site.outbox): recorded with each change, handed to rq after commit, handed over again by the
