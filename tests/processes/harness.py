@@ -710,21 +710,20 @@ class Stack:
 
     def env(self, **changes):
         """The environment of every process of the stack (``changes``: values to set, or None to remove)."""
-        return process_env(
-            self.directory,
-            DATABASE_URL=self.database.url,
-            REDIS_URL=self.redis.url,
-            SECRET_KEY=self.secret_key,
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            BASE_URL=self.base_url,
-            EMAIL_URL=f"smtp://127.0.0.1:{self.sink.port}",
-            EMAIL_USE_TLS="false",
-            SECURE_SSL_REDIRECT="false",
-            MFA_REQUIRED_FOR_STAFF_AND_EXPERTS="false",
-            PORT=str(self.web_port),
-            WEB_CONCURRENCY="2",
-            **{**self.extra_env, **changes},
-        )
+        defaults = {
+            "DATABASE_URL": self.database.url,
+            "REDIS_URL": self.redis.url,
+            "SECRET_KEY": self.secret_key,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "BASE_URL": self.base_url,
+            "EMAIL_URL": f"smtp://127.0.0.1:{self.sink.port}",
+            "EMAIL_USE_TLS": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "MFA_REQUIRED_FOR_STAFF_AND_EXPERTS": "false",
+            "PORT": str(self.web_port),
+            "WEB_CONCURRENCY": "2",
+        }
+        return process_env(self.directory, **{**defaults, **self.extra_env, **changes})
 
     def process(self, name, *, log_name=None, command=None, **env_changes):
         """A new (not started) ``Process`` for the Procfile line ``name``."""
