@@ -472,41 +472,46 @@ def question_reject(*, question_id, actor, reason):
 # running at once (or one running twice) act on a question exactly once.
 
 
-def sla_claim_reminder(*, question_id, now):
-    """Mark a running question as reminded; True only for the one caller that marked it."""
+def _sla_claim(question_id, now, *, marker, moment, action, note):
+    """Set ``marker`` to ``now`` on a running question whose ``moment`` has passed and which is not marked yet, and
+    record ``action``; True only for the one caller that marked it."""
     with transaction.atomic():
         claimed = Question.objects.filter(
-            pk=question_id, sla_running=True, reminder_sent_at__isnull=True, warn_at__lte=now
-        ).update(reminder_sent_at=now)
+            pk=question_id, sla_running=True, **{f"{marker}__isnull": True, f"{moment}__lte": now}
+        ).update(**{marker: now})
         if claimed:
             question = Question.objects.get(pk=question_id)
             QuestionEvent.objects.create(
                 question=question,
                 expert=question.assignee,
-                action=Action.REMINDED,
+                action=action,
                 from_status=question.status,
                 to_status=question.status,
-                note=f"Due {timezone.localtime(question.due_at):%a %d %b %H:%M}.",
+                note=note.format(due=timezone.localtime(question.due_at)),
                 created_at=now,
             )
     return bool(claimed)
+
+
+def sla_claim_reminder(*, question_id, now):
+    """Mark a running question past its warning moment as reminded; True only for the one caller that marked it."""
+    return _sla_claim(
+        question_id,
+        now,
+        marker="reminder_sent_at",
+        moment="warn_at",
+        action=Action.REMINDED,
+        note="Due {due:%a %d %b %H:%M}.",
+    )
 
 
 def sla_claim_breach(*, question_id, now):
-    """Mark a running question as breached; True only for the one caller that marked it."""
-    with transaction.atomic():
-        claimed = Question.objects.filter(
-            pk=question_id, sla_running=True, breach_alerted_at__isnull=True, due_at__lte=now
-        ).update(breach_alerted_at=now)
-        if claimed:
-            question = Question.objects.get(pk=question_id)
-            QuestionEvent.objects.create(
-                question=question,
-                expert=question.assignee,
-                action=Action.BREACHED,
-                from_status=question.status,
-                to_status=question.status,
-                note=f"Was due {timezone.localtime(question.due_at):%a %d %b %H:%M}.",
-                created_at=now,
-            )
-    return bool(claimed)
+    """Mark a running question past its due moment as breached; True only for the one caller that marked it."""
+    return _sla_claim(
+        question_id,
+        now,
+        marker="breach_alerted_at",
+        moment="due_at",
+        action=Action.BREACHED,
+        note="Was due {due:%a %d %b %H:%M}.",
+    )
