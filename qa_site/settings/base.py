@@ -150,10 +150,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = env_str("STATIC_ROOT", str(VAR_DIR / "static"))  # where collectstatic writes, whitenoise reads
 STATICFILES_DIRS = [PROJECT_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(VAR_DIR / "media"))  # uploads, unless they go to S3 (storage.py)
 # Uploads: MEDIA_ROOT, or an S3 bucket shared by every web machine when MEDIA_STORAGE_URL is set (storage.py).
 _media = media_settings()
 STORAGES = {

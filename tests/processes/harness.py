@@ -722,6 +722,9 @@ class Stack:
             "MFA_REQUIRED_FOR_STAFF_AND_EXPERTS": "false",
             "PORT": str(self.web_port),
             "WEB_CONCURRENCY": "2",
+            # collectstatic (the release step) writes here, not into the working tree's var/static: two runs at once
+            # must not rewrite each other's files.
+            "STATIC_ROOT": str(self.directory / "static"),
         }
         return process_env(self.directory, **{**defaults, **self.extra_env, **changes})
 
