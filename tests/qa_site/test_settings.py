@@ -163,3 +163,28 @@ def test_a_typo_in_an_environment_variable_stops_start_up():
     result = _manage("check", env={**PRODUCTION_ENV, "SECURE_SSL_REDIRECT": "yes please"})
     assert result.returncode != 0
     assert "SECURE_SSL_REDIRECT='yes please' is not a boolean" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"PORT": "8123"}, "http://127.0.0.1:8123"),
+        ({"HOST": "0.0.0.0", "PORT": "9000"}, "http://127.0.0.1:9000"),
+        ({"BASE_URL": "https://answers.example.org"}, "https://answers.example.org"),
+    ],
+)
+def test_make_run_gives_links_the_address_it_serves_on(variables, expected):
+    """`make run` exports BASE_URL (used in e-mails, feeds and widget snippets) from its HOST and PORT."""
+    env = {k: v for k, v in os.environ.items() if k not in ("BASE_URL", "HOST", "PORT")}
+    overrides = [f"{name}={value}" for name, value in variables.items() if name != "BASE_URL"]
+    if "BASE_URL" in variables:
+        env["BASE_URL"] = variables["BASE_URL"]
+    result = subprocess.run(
+        ["make", "-s", "--eval=show-base-url: ; @echo $$BASE_URL", "show-base-url", *overrides],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == expected, result.stderr
