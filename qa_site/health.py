@@ -58,7 +58,7 @@ def check_queue():
     }
     stuck = outbox["oldest_waiting_seconds"] > settings.OUTBOX_STUCK_AFTER
     queue = django_rq.get_queue(QUEUE)
-    if not queue._is_async:
+    if not queue.is_async:
         return {"ok": not stuck, "mode": "in-process", "outbox": outbox}
     queue.connection.ping()
     workers = Worker.count(queue=queue)
