@@ -33,13 +33,19 @@ class Outage:
         self.what = what
         self.consequence = consequence
         self.since = None
+        self.last_failure = None
         self._lock = threading.Lock()
 
     @property
     def down(self):
         return self.since is not None
 
+    def failed_within(self, seconds):
+        """Did the last try fail less than ``seconds`` ago (so the next may as well wait)?"""
+        return self.down and self.last_failure is not None and time.monotonic() - self.last_failure < seconds
+
     def failed(self, exc):
+        self.last_failure = time.monotonic()
         with self._lock:
             if self.since is not None:
                 return

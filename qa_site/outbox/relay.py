@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 jobs_log = logging.getLogger("qa_site.jobs")
 queue_outage = Outage("The job queue (Redis)", consequence="side effects wait in the outbox until it is back")
 QUEUE = "default"
+HAND_OVER_PAUSE = 5  # seconds after a failed hand-over before the next is tried (an unreachable host costs a timeout)
 ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 _delivering = ContextVar("outbox_delivering", default=None)
@@ -125,6 +126,8 @@ def hand_over(message_ids, *, job_ids=None):
     """Give messages to the queue (on the embedded default, run them now). Never raises for a queue that is down:
     what could not be handed over waits in the outbox for ``relay()``. Returns how many were handed over."""
     handed = 0
+    if queue_outage.failed_within(HAND_OVER_PAUSE):
+        return handed  # a queue that just failed is not tried on every request: the relay will hand these over
     try:
         queue = django_rq.get_queue(QUEUE)
         for message_id in message_ids:
@@ -231,6 +234,7 @@ def relay(*, now=None, limit=500):
     except REDIS_DOWN as exc:
         queue_outage.failed(exc)
         return {"waiting": len(due), "handed_over": 0}
+    queue_outage.worked()
     again = {}
     for pk, state, handovers in due:
         # A pending message whose rq job is still queued or running is on its way. A running message whose lease

@@ -212,6 +212,9 @@ def test_a_question_asked_while_the_queue_is_down_is_kept_and_routed_once_it_is_
     assert list(routing.values_list("state", flat=True)) == [State.PENDING] * 2
     outage_lines = [r for r in caplog.records if "The job queue (Redis) is unreachable" in r.getMessage()]
     assert len(outage_lines) == 1, "logged once, not once per side effect"
+    tried_at = relay.queue_outage.last_failure
+    assert relay.hand_over([first.pk]) == 0
+    assert relay.queue_outage.last_failure == tried_at, "a queue that just failed is left alone for a few seconds"
     for message in routing:
         age(message, 60)
     assert relay.relay() == {"waiting": 2, "handed_over": 0}, "still down: nothing lost, nothing raised"
