@@ -34,6 +34,7 @@ from wagtail.models import Collection, CollectionViewRestriction
 from experts.models import ExpertProfile
 from qa_site.settings.storage import PUBLIC_IMAGES_STORAGE, media_settings
 from tests.factories import UserFactory, image_bytes
+from tests.manage_cli import manage
 from tests.qa_site.test_settings import PRODUCTION_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -584,16 +585,7 @@ print("STORAGES=" + json.dumps({
 
 
 def _manage(*args, env):
-    keep = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in STORAGE_VARIABLES}
-    keep.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**keep, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage(*args, env=env, forget=(*PRODUCTION, *STORAGE_VARIABLES))
 
 
 def test_production_settings_start_with_media_on_s3():

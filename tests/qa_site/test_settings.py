@@ -4,13 +4,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from qa_site.settings.env import env_bool, env_int, env_list, env_str, env_url
+from tests.manage_cli import manage
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -62,15 +62,7 @@ def test_database_url_must_be_sqlite_or_postgres_with_a_host(monkeypatch, value)
 
 
 def _manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DJANGO_SETTINGS_MODULE"}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage(*args, env=env, forget=PRODUCTION_ENV)
 
 
 def test_production_settings_pass_the_deployment_checks():
