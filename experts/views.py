@@ -7,7 +7,6 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
@@ -18,15 +17,16 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection
 
 from qa_site import charts
-from qa_site.knowledge import services
+from qa_site.knowledge import pagecache, services
 from qa_site.knowledge.models import (
-    LISTING_PAGE_SIZE,
     Answer,
     AnswerReview,
     Question,
     QuestionEvent,
     QuestionPage,
     TopicPage,
+    answer_counts,
+    counted_paginator,
 )
 
 from . import fees, reviews, sla, stats
@@ -282,8 +282,10 @@ def _with_photos(profiles, spec):
     return profiles.select_related("user").prefetch_related(Prefetch("photo", queryset=images))
 
 
+@pagecache.cached
 def panel_index(request):
     """Everyone on the panel, grouped by the topics they answer on."""
+    pagecache.cacheable(request)
     on_panel = _with_photos(ExpertProfile.objects.on_panel(), PANEL_PHOTO)
     topics = [
         topic
@@ -297,17 +299,20 @@ def panel_index(request):
     return render(request, "experts/panel.html", {"topics": topics, "others": others, "photo_spec": PANEL_PHOTO})
 
 
+@pagecache.cached
 def profile(request, slug):
     """An expert's public profile: who they are, what they answer on, and the answers this visitor may see."""
     profile = get_object_or_404(_with_photos(ExpertProfile.objects.all(), "fill-160x160"), slug=slug)
+    pagecache.cacheable(request, params=("page",))
     answers = QuestionPage.objects.listed_for(request.user).filter(expert=profile.user)
+    count = answer_counts(request.user, by="expert_id").get(profile.user_id, 0)
     return render(
         request,
         "experts/profile.html",
         {
             "profile": profile,
             "topics": profile.topics.live().order_by("title"),
-            "answers": Paginator(answers, LISTING_PAGE_SIZE).get_page(request.GET.get("page")),
+            "answers": counted_paginator(answers, count, request.GET.get("page")),
             "published_count": Question.objects.filter(assignee=profile.user, status=Question.Status.PUBLISHED).count(),
         },
     )

@@ -6,7 +6,6 @@ class FeedsConfig(AppConfig):
     verbose_name = "Feeds and syndication"
 
     def ready(self):
-        from . import alerts, caching
+        from . import alerts, fragments  # noqa: F401  (fragments registers itself)
 
-        caching.connect()
         alerts.connect()

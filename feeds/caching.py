@@ -1,26 +1,22 @@
 """Feeds rendered once per publication generation and answered from the cache, with ETag and Last-Modified.
 
-A feed's bytes are kept in Django's cache (Redis with REDIS_URL, else the process's memory) under
-``feeds:<generation>:<digest of site address and feed identity>``. The generation (``generation.py``) changes
-after every publish, unpublish, move, delete or save of an answer, every change of a topic page or an expert
-profile, and every bulk import, so the next request after any of them renders afresh. A cached request
-reads two cache keys and no database row; the ETag is the generation plus the digest, so it is known
-without the bytes. Last-Modified is when the bytes were rendered: never earlier than the last change they
-show, so If-Modified-Since can never hide a change.
+A feed's bytes are kept under ``feeds:<generation>:<digest of site address and feed identity>`` in the
+generation's two-level cache (``generation.get``/``generation.put``: the process's memory in front of Django's
+cache). The generation changes after every publish, unpublish, move, delete or save of an answer, every change of
+a topic page or an expert profile, and every bulk import (``generation.connect``), so the next request after any of
+them renders afresh. A cached request reads no database row and, mostly, not even Redis; the ETag is the
+generation plus the digest, so it is known without the bytes. Last-Modified is when the bytes were rendered:
+never earlier than the last change they show, so If-Modified-Since can never hide a change.
 """
 
 import hashlib
 import time
 
-from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
 from django.utils.http import http_date
-from wagtail.signals import page_published, page_unpublished
 
 from qa_site.knowledge import generation
-from qa_site.knowledge.models import QuestionPage, TopicPage
 
 # Old generations' entries are never read again; they expire, or Redis/locmem evicts them first. The timeout
 # also bounds how long a change that sends no signal (an expert's name) can take to show.
@@ -38,12 +34,12 @@ def cached_feed(request, *, identity, render, cache_control):
     token = generation.current()
     digest = hashlib.sha256(f"{request.scheme}://{request.get_host()}|{identity}".encode()).hexdigest()[:32]
     key = f"feeds:{token}:{digest}"
-    entry = cache.get(key)
+    entry = generation.get(key)
     if entry is None:
         rendered_at = int(time.time())
         body, content_type = render()
         entry = (body, content_type, rendered_at)
-        cache.set(key, entry, FEED_CACHE_SECONDS)
+        generation.put(key, entry, FEED_CACHE_SECONDS)
     body, content_type, rendered_at = entry
     etag = quote_etag(f"{token}-{digest}")
     response = HttpResponse(body, content_type=content_type)
@@ -51,21 +47,3 @@ def cached_feed(request, *, identity, render, cache_control):
     response["Last-Modified"] = http_date(rendered_at)
     patch_cache_control(response, **cache_control)
     return get_conditional_response(request, etag=etag, last_modified=rendered_at, response=response)
-
-
-def _changed(sender, **kwargs):
-    generation.bump()
-
-
-def connect():
-    """What feeds show besides the answers themselves: topics (titles, slugs, live or not) and expert profiles.
-
-    ``generation.connect`` already covers publishing, unpublishing, moving, deleting and bulk-creating answers;
-    saves of an answer page (visibility or topic changed in code) are added here.
-    """
-    post_save.connect(_changed, sender=QuestionPage, dispatch_uid="feeds-answer-saved")
-    for name, signal in {"published": page_published, "unpublished": page_unpublished, "deleted": post_delete}.items():
-        signal.connect(_changed, sender=TopicPage, dispatch_uid=f"feeds-topic-{name}")
-    # By label: feeds must not import the experts app.
-    post_save.connect(_changed, sender="experts.ExpertProfile", dispatch_uid="feeds-expert-saved")
-    post_delete.connect(_changed, sender="experts.ExpertProfile", dispatch_uid="feeds-expert-deleted")

@@ -1,10 +1,12 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
+from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from feeds.oembed import oembed
+from qa_site.knowledge import pagecache
 from subscriptions import views as subscription_views
 
 urlpatterns = [
@@ -29,5 +31,9 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-# Wagtail serves the knowledge-base pages; it must come last.
-urlpatterns += [path("", include(wagtail_urls))]
+# Wagtail serves the knowledge-base pages; it must come last. Its serve view goes through the page cache, which
+# answers a page it has for the reader's audience without routing (qa_site/knowledge/pagecache.py).
+urlpatterns += [
+    *(pattern for pattern in wagtail_urls.urlpatterns if getattr(pattern, "name", None) != "wagtail_serve"),
+    re_path(wagtail_urls.serve_pattern, pagecache.cached(wagtail_views.serve), name="wagtail_serve"),
+]

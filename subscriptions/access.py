@@ -11,6 +11,9 @@ Rules (see DESIGN.md, "Access"):
   coordinators.
 """
 
+import time
+
+from django.core.cache import cache
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -77,6 +80,48 @@ def remember_live_networks(users):
         found[user_id].add(network_id)
     for user in pending:
         _cache(user)["live_networks"] = frozenset(found[user.pk])
+
+
+SNAPSHOT_SECONDS = 60
+
+
+def _snapshot_key(user_id):
+    return f"access-snapshot:{user_id}"
+
+
+def snapshot(user):
+    """What this policy knows of a signed-in ``user``, from the cache: ``networks`` (sorted live network ids),
+    ``expert`` (on the panel) and ``network_admin`` (admin of any network). Reading it also primes the answers
+    ``live_network_ids`` and ``is_panel_expert`` give for the rest of the request.
+
+    Used where every request counts (pages served from the cache). A snapshot is at most ``SNAPSHOT_SECONDS`` old:
+    changes to a person's memberships, their networks' subscriptions, their expert profile or their account drop it
+    at once (``forget_snapshots``); a subscription that ends by the calendar ends here within that time.
+    """
+    key = _snapshot_key(user.pk)
+    data = cache.get(key)
+    if data is None:
+        forget(user)
+        data = {
+            "networks": sorted(live_network_ids(user)),
+            "expert": is_panel_expert(user),
+            "network_admin": Membership.objects.filter(user=user, role=Membership.Role.ADMIN).exists(),
+        }
+        cache.set(key, data, SNAPSHOT_SECONDS)
+    else:
+        memo = _cache(user)
+        memo["live_networks"] = frozenset(data["networks"])
+        memo["expert"] = data["expert"]
+    return data
+
+
+def forget_snapshots(user_ids):
+    cache.delete_many([_snapshot_key(user_id) for user_id in user_ids])
+
+
+def forget_network_snapshots(network_id):
+    """After a change to a network's subscription: its members' snapshots."""
+    forget_snapshots(Membership.objects.filter(network_id=network_id).values_list("user_id", flat=True))
 
 
 def is_panel_expert(user):
@@ -201,3 +246,73 @@ def can_follow_question(user, question):
     if not (user and user.is_authenticated and user.is_active):
         return False
     return is_coordinator(user) or user.pk in (question.asker_id, question.assignee_id)
+
+
+# --- Feed and widget keys: checked on every request, from the cache.
+
+KEY_SECONDS = 50  # a grant in the shared cache is re-read from the database at least this often…
+KEY_LOCAL_SECONDS = 10  # … and a process's own copy from the shared cache at least this often
+_local_grants = {}  # key value -> (grant, until)
+
+
+def _grant_key(value):
+    return f"access-key:{value}"
+
+
+def key_grant(value):
+    """What the feed or widget key ``value`` allows now, or None when there is no such key.
+
+    A dict: ``pk``, ``key``, ``kind``, ``revoked``, ``network_id``, ``network_name``, ``network_is_live`` (its
+    subscription is live), the plan's ``widgets``, ``private_feeds`` and ``full_answers_in_widgets``, ``origins`` and
+    ``topic_ids``. A key in use answers from the process's memory or the cache, with no query: revoking a key or
+    changing a subscription drops the cached grant (``forget_key_grants``), so it takes effect at once in the
+    process that made the change and within ``KEY_LOCAL_SECONDS`` in the others; a subscription that ends by the
+    calendar ends for its keys within ``KEY_SECONDS + KEY_LOCAL_SECONDS`` (a minute).
+    """
+    now = time.monotonic()
+    found = _local_grants.get(value)
+    if found is not None and found[1] > now:
+        return found[0]
+    grant = cache.get(_grant_key(value))
+    if grant is None:
+        from .models import AccessKey
+
+        key = (
+            with_network_features(
+                AccessKey.objects.filter(key=value).select_related("network"),
+                "widgets",
+                "private_feeds",
+                "full_answers_in_widgets",
+            )
+            .only("pk", "key", "kind", "revoked_at", "network__name", "allowed_origins", "topic_ids")
+            .first()
+        )
+        if key is None:
+            return None  # unknown keys are not remembered: guessing must not fill the cache
+        grant = {
+            "pk": key.pk,
+            "key": key.key,
+            "kind": key.kind,
+            "revoked": key.revoked_at is not None,
+            "network_id": key.network_id,
+            "network_name": key.network.name,
+            "network_is_live": key.network_is_live,
+            "widgets": key.network_has_widgets,
+            "private_feeds": key.network_has_private_feeds,
+            "full_answers_in_widgets": key.network_has_full_answers_in_widgets,
+            "origins": key.origins,
+            "topic_ids": sorted({int(pk) for pk in key.topic_ids or [] if str(pk).isdigit()}),
+        }
+        cache.set(_grant_key(value), grant, KEY_SECONDS)
+    if len(_local_grants) > 10_000:
+        _local_grants.clear()
+    _local_grants[value] = (grant, now + KEY_LOCAL_SECONDS)
+    return grant
+
+
+def forget_key_grants(values):
+    """After a key or its network's subscription changed: read its grant afresh."""
+    values = list(values)
+    for value in values:
+        _local_grants.pop(value, None)
+    cache.delete_many([_grant_key(value) for value in values])

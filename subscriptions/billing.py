@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from qa_site import outbox
 
-from . import tasks
+from . import access, tasks
 from .models import BillingSettings, Invitation, Invoice, InvoiceLine, InvoiceSequence, Network, Payment, Subscription
 
 log = logging.getLogger(__name__)
@@ -256,6 +256,8 @@ def subscription_cancel(*, subscription_id, immediately=False):
         # The period ends today (or never began), never later than it would have: a past due one keeps its end.
         changes.update(status=Subscription.Status.CANCELLED, ends_on=min(subscription.ends_on, end), access_until=end)
     Subscription.objects.filter(pk=subscription.pk).update(**changes)
+    access.forget_network_snapshots(subscription.network_id)
+    access.forget_key_grants(subscription.network.access_keys.values_list("key", flat=True))
     if subscription.renewal_invoice_id:
         Invoice.objects.filter(
             pk=subscription.renewal_invoice_id, status=Invoice.Status.ISSUED, payments__isnull=True

@@ -56,10 +56,15 @@ def clear_cache():
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Rate-limit counters, e-mail cooldowns and used TOTP codes live in the cache: each test starts with none."""
+    """Rate-limit counters, e-mail cooldowns and used TOTP codes live in the cache: each test starts with none.
+    Nor does a test start with the publication token an earlier test's database held."""
+    from qa_site.knowledge import generation
+
     clear_cache()
+    generation.reset()
     yield
     clear_cache()
+    generation.reset()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ class KnowledgeConfig(AppConfig):
     verbose_name = "Questions and knowledge base"
 
     def ready(self):
-        from . import generation, signal_handlers
+        from . import fragments, generation, signal_handlers  # noqa: F401  (fragments registers itself)
 
         signal_handlers.register()
         generation.connect()

@@ -219,6 +219,8 @@ def _create_batch(items, content_type, siblings, on_batch):
                     "network_id": item.network.pk if item.visibility == Visibility.NETWORK else None,
                     "asked_on": item.asked_on or published_on,
                     "checked_on": published_on,
+                    "listed": True,
+                    "published_at": published_at,
                 }
             )
             added[topic["pk"]] += 1

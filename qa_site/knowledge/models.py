@@ -8,6 +8,7 @@ the public, redacted copy that listings, search and feeds read.
 
 import calendar
 import datetime as dt
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -24,9 +25,10 @@ from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
-from subscriptions import access, usage
+from subscriptions import access
 from subscriptions.access import Visibility
 
+from . import generation, pagecache
 from .clock import BusinessCalendar
 
 LISTING_PAGE_SIZE = 20
@@ -107,7 +109,17 @@ class KnowledgeSettings(BaseGenericSetting):
         return add_months(checked_on, self.review_months)
 
 
-class HomePage(Page):
+class ReaderPage:
+    """A page readers see, served from the page cache per publication and audience (``pagecache``)."""
+
+    page_cache_params = ()  # the query parameters the page reads (others are rendered afresh each time)
+
+    def serve(self, request, *args, **kwargs):
+        pagecache.cacheable(request, params=self.page_cache_params)
+        return super().serve(request, *args, **kwargs)
+
+
+class HomePage(ReaderPage, Page):
     intro = models.TextField(blank=True)
 
     max_count = 1
@@ -122,7 +134,7 @@ class HomePage(Page):
         return context
 
 
-class TopicIndexPage(Page):
+class TopicIndexPage(ReaderPage, Page):
     intro = models.TextField(blank=True)
 
     max_count = 1
@@ -136,20 +148,52 @@ class TopicIndexPage(Page):
         return context
 
 
+def answer_counts(user, *, by="topic_id"):
+    """{topic id (or expert id, ``by="expert_id"``): number of listed answers ``user`` may see}.
+
+    Counted once per publication generation for everyone, grouped by topic, visibility, network and expert (a few
+    hundred groups, read from one index), and summed here with the access policy's own test for each group.
+    """
+    key = f"answer-counts:{generation.current()}"
+    groups = generation.get(key)
+    if groups is None:
+        groups = list(
+            QuestionPage.objects.filter(listed=True)
+            .order_by()
+            .values_list("topic_id", "visibility", "network_id", "expert_id")
+            .annotate(n=Count("pk"))
+        )
+        generation.put(key, groups, pagecache.PAGE_SECONDS)
+    counts = {}
+    for topic_id, visibility, network_id, expert_id, n in groups:
+        group = SimpleNamespace(visibility=visibility, network_id=network_id, expert_id=expert_id)
+        if access.can_see_published(user, group):
+            value = topic_id if by == "topic_id" else expert_id
+            counts[value] = counts.get(value, 0) + n
+    return counts
+
+
+def counted_paginator(queryset, count, number):
+    """The page ``number`` of ``queryset``, whose length is known (``answer_counts``) rather than counted."""
+    paginator = Paginator(queryset, LISTING_PAGE_SIZE)
+    paginator.count = count  # a cached property: set, it is never counted
+    return paginator.get_page(number)
+
+
 def topics_with_answer_counts(user):
     """Live topics in title order, each with ``answer_count``: the answers ``user`` may see."""
-    visible = QuestionPage.objects.live().filter(access.published_filter(user))
-    counts = dict(visible.order_by().values_list("topic_id").annotate(n=Count("pk")))
+    counts = answer_counts(user)
     topics = list(TopicPage.objects.live().order_by("title"))
     for topic in topics:
         topic.answer_count = counts.get(topic.pk, 0)
     return topics
 
 
-class TopicPage(Page):
+class TopicPage(ReaderPage, Page):
     """A subject experts answer on, e.g. "Charity law and governance"."""
 
     description = models.TextField(blank=True)
+    page_cache_params = ("page",)
 
     parent_page_types = ["knowledge.TopicIndexPage"]
     subpage_types = ["knowledge.QuestionPage"]
@@ -159,7 +203,8 @@ class TopicPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         answers = QuestionPage.objects.listed_for(request.user).filter(topic=self)
-        context["answers"] = Paginator(answers, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
+        count = answer_counts(request.user).get(self.pk, 0)
+        context["answers"] = counted_paginator(answers, count, request.GET.get("page"))
         return context
 
 
@@ -167,15 +212,15 @@ class QuestionPageQuerySet(PageQuerySet):
     def listed_for(self, user):
         """Live answers ``user`` may see listed, newest first, ready for a listing."""
         return (
-            self.live()
+            self.filter(listed=True)
             .filter(access.published_filter(user))
             # expert__expert_profile: the relation the experts app adds to the user, for the link to the profile.
             .select_related("topic", "expert", "expert__expert_profile")
-            .order_by("-first_published_at", "-pk")
+            .order_by("-published_at", "-pk")
         )
 
 
-class QuestionPage(Page):
+class QuestionPage(ReaderPage, Page):
     """A published question and its answer, as the knowledge base shows it."""
 
     question = models.OneToOneField(
@@ -218,6 +263,11 @@ class QuestionPage(Page):
     # Not content: set when the daily sweep puts the answer in the review queue, cleared when it is confirmed or
     # updated. Kept out of revisions (see with_content_json), so publishing an older draft cannot reset it.
     review_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Copies of Page.live and Page.first_published_at, kept by save() (and by bulk creation), so that listings read
+    # one table through an index, newest first, and stop after a page of rows: Wagtail's page table cannot be
+    # indexed by topic and date together, and sorting every live answer costs more the more there are.
+    listed = models.BooleanField(default=False, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     parent_page_types = ["knowledge.TopicPage"]
     subpage_types = []
@@ -252,6 +302,12 @@ class QuestionPage(Page):
             # The daily review sweep reads only answers not yet queued whose review date has come (or, for pages
             # created in bulk, has not been set).
             models.Index(fields=["review_by"], name="questionpage_review_due", condition=Q(review_queued_at=None)),
+            # Listings, newest first: the home and the feeds; one topic; one expert's answers.
+            models.Index(fields=["-published_at", "-page_ptr"], name="questionpage_listing"),
+            models.Index(fields=["topic", "-published_at", "-page_ptr"], name="questionpage_topic_listing"),
+            models.Index(fields=["expert", "-published_at", "-page_ptr"], name="questionpage_expert_listing"),
+            # Answers per topic for each audience (topics_with_answer_counts), read from the index alone.
+            models.Index(fields=["listed", "topic", "visibility", "network", "expert"], name="questionpage_counts"),
         ]
 
     def clean(self):
@@ -272,6 +328,9 @@ class QuestionPage(Page):
         # moves are handled by the page_moved receiver in signal_handlers.py).
         if self.path and self.depth and self.depth > 1:
             self.topic_id = self.get_parent().pk
+        self.listed, self.published_at = self.live, self.first_published_at
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "listed", "published_at"}
         super().save(*args, **kwargs)
 
     def serve(self, request, *args, **kwargs):
@@ -287,45 +346,32 @@ class QuestionPage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["full_access"] = access.can_read_published_in_full(request.user, self)
         if context["full_access"]:
-            usage.record_answer_read(user=request.user, answer_id=self.pk)
-        if self.question_id:
-            average, count = rating_summary([self.question_id]).get(self.question_id, (None, 0))
-            context["rating"] = {"average": average, "count": count}
-            user = request.user
-            if context["full_access"] and user.is_authenticated and user.pk != self.expert_id:
-                from .forms import RatingForm
-
-                mine = AnswerRating.objects.filter(question_id=self.question_id, user=user).first()
-                context["rating_form"] = RatingForm(
-                    initial={"stars": mine.stars, "comment": mine.comment} if mine else None
-                )
-                context["my_rating"] = mine
-        context["helpful"] = self.helpful_for(request.user, full_access=context["full_access"])
+            pagecache.effect(request, "answer_read", answer_id=self.pk)
         return context
 
     def helpful_for(self, user, *, full_access):
-        """ "Was this helpful?" for this reader: may they vote, their vote, and the counts if they may see them.
+        return helpful_summary(page_id=self.pk, expert_id=self.expert_id, user=user, full_access=full_access)
 
-        Counts are for coordinators and the answer's expert. One query, however many votes.
-        """
-        may_vote = bool(full_access and user.is_authenticated and user.pk != self.expert_id)
-        sees_counts = access.is_coordinator(user) or (user.is_authenticated and user.pk == self.expert_id)
-        if not (may_vote or sees_counts):
-            return {"may_vote": False, "sees_counts": False, "mine": None}
-        counts = self.helpful_votes.aggregate(
-            yes=Count("pk", filter=Q(helpful=True)),
-            no=Count("pk", filter=Q(helpful=False)),
-            mine_yes=Count("pk", filter=Q(helpful=True, user_id=user.pk)),
-            mine_no=Count("pk", filter=Q(helpful=False, user_id=user.pk)),
+
+def helpful_summary(*, page_id, expert_id, user, full_access):
+    """ "Was this helpful?" for this reader: may they vote, their vote, and the counts if they may see them.
+
+    Counts are for coordinators and the answer's expert. A query for the counts (however many votes) and one for the
+    reader's own vote, each only for those who see it.
+    """
+    may_vote = bool(full_access and user.is_authenticated and user.pk != expert_id)
+    sees_counts = access.is_coordinator(user) or (user.is_authenticated and user.pk == expert_id)
+    if not (may_vote or sees_counts):
+        return {"may_vote": False, "sees_counts": False, "mine": None}
+    summary = {"may_vote": may_vote, "sees_counts": sees_counts, "mine": None}
+    if sees_counts:
+        counts = dict(HelpfulVote.objects.filter(page_id=page_id).values_list("helpful").annotate(n=Count("pk")))
+        summary.update(yes=counts.get(True, 0), no=counts.get(False, 0))
+    if may_vote:
+        summary["mine"] = (
+            HelpfulVote.objects.filter(page_id=page_id, user_id=user.pk).values_list("helpful", flat=True).first()
         )
-        mine = True if counts["mine_yes"] else False if counts["mine_no"] else None
-        return {
-            "may_vote": may_vote,
-            "sees_counts": sees_counts,
-            "mine": mine,
-            "yes": counts["yes"],
-            "no": counts["no"],
-        }
+    return summary
 
 
 class QuestionQuerySet(models.QuerySet):
@@ -709,3 +755,16 @@ class HelpfulVote(models.Model):
 
     def __str__(self):
         return f"{'Helpful' if self.helpful else 'Not helpful'}: {self.page.title}"
+
+
+class PublicationGeneration(models.Model):
+    """The one row holding the publication generation's token (see ``generation.py``)."""
+
+    token = models.CharField(max_length=12)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "publication generation"
+
+    def __str__(self):
+        return f"{self.token} (since {self.changed_at:%Y-%m-%d %H:%M:%S})"

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "qa_site.content_security.ContentSecurityPolicyMiddleware",
+    # Anonymous readers' pages straight from the cache, before sessions and the rest (qa_site/knowledge/pagecache.py).
+    "qa_site.knowledge.pagecache.AnonymousPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -291,6 +293,10 @@ else:
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Reader pages, feeds and widget lists are cached per publication generation (qa_site/knowledge/generation.py), whose
+# token is a row in the database: each process re-reads it at most this often (another process's publication shows
+# within this time; the process that publishes sees it at once).
+PUBLICATION_GENERATION_LOCAL_SECONDS = env_int("PUBLICATION_GENERATION_LOCAL_SECONDS", 1, minimum=0)
 # Rate limits fail open if the cache fails (it carries on in memory while Redis is away: qa_site/resilience.py).
 RATELIMIT_FAIL_OPEN = True
 

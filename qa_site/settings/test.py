@@ -42,3 +42,6 @@ if REDIS_URL:
 PAYMENT_WEBHOOK_SECRET = "test-webhook-secret"
 # Tests that need two-factor authentication enforced turn it on with the `settings` fixture.
 MFA_REQUIRED_FOR_STAFF_AND_EXPERTS = False
+# Each process re-reads the publication token at most this often; tests change it in-process only (which is seen
+# at once), so a long time keeps query counts from depending on how fast a test runs.
+PUBLICATION_GENERATION_LOCAL_SECONDS = 600

@@ -5,7 +5,6 @@ import datetime as dt
 
 import feedparser
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -43,7 +42,7 @@ def self_link(parsed):
 
 def uncache():
     """A new publication generation, as after a publish: the next request renders afresh."""
-    cache.delete(generation.KEY)
+    generation.renew()
 
 
 @pytest.fixture
@@ -259,7 +258,8 @@ def test_rendering_a_feed_takes_the_same_queries_for_5_or_25_answers(client, top
         make_published_page(topic=topic, title=f"Answer {n}", expert=erin)
     many_entries, many = queries_for_a_render()
     assert (few_entries, many_entries) == (5, 20)
-    assert many == few <= 5, [q["sql"][:90] for q in queries_for_a_render.last]
+    # At most 6: one reads the publication token again after the change (qa_site/knowledge/generation.py).
+    assert many == few <= 6, [q["sql"][:90] for q in queries_for_a_render.last]
 
 
 def test_feed_dates_are_timezone_aware_and_in_the_past(client, answers):

@@ -141,3 +141,14 @@ def question_jsonld(context, page, full_access=False):
     )
     payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
+
+
+@register.simple_tag(takes_context=True)
+def personal(context, name, **args):
+    """``{% personal "name" arg=value %}``: a part of the page that is this reader's own (see ``pagecache``)."""
+    from qa_site.knowledge import pagecache
+
+    request = context.get("request")
+    if request is None:
+        return ""  # rendered outside a request (an e-mail, a bare error page): nobody to make it for
+    return pagecache.personal(request, name, args)

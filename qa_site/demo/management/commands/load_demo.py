@@ -455,6 +455,7 @@ class Command(BaseCommand):
             QuestionPage.objects.filter(pk=page.pk).update(
                 first_published_at=published, last_published_at=published, latest_revision_created_at=published
             )
+            QuestionPage.objects.filter(pk=page.pk).update(published_at=published)
 
     # --- open questions, through the real services ------------------------------------------------
 

@@ -1,0 +1,52 @@
+"""The core's personal fragments and per-request effects (see ``pagecache``): the header, messages, and an answer
+page's "Was this helpful?" and rating; counting an answer read."""
+
+from django.contrib.messages import get_messages
+
+from qa_site.context_processors import navigation
+from subscriptions import usage
+
+from . import pagecache
+from .forms import RatingForm
+from .models import AnswerRating, helpful_summary, rating_summary
+
+
+@pagecache.fragment("nav", "includes/nav_personal.html")
+def nav(request):
+    return navigation(request)
+
+
+@pagecache.fragment("account", "includes/account.html")
+def account(request):
+    return {}
+
+
+@pagecache.fragment("messages", "includes/messages.html")
+def messages(request):
+    return {"messages": get_messages(request) if hasattr(request, "_messages") else []}
+
+
+@pagecache.fragment("answer_feedback", "knowledge/includes/answer_feedback.html")
+def answer_feedback(request, *, page_id, question_id, expert_id):
+    """For a reader of the full answer: "Was this helpful?" (and its counts, for coordinators and the answer's
+    expert), the rating summary, and the reader's own rating with the form to change it."""
+    user = request.user
+    context = {
+        "page": {"pk": page_id, "question_id": question_id},
+        "helpful": helpful_summary(page_id=page_id, expert_id=expert_id, user=user, full_access=True),
+    }
+    if question_id:
+        average, count = rating_summary([question_id]).get(question_id, (None, 0))
+        context["rating"] = {"average": average, "count": count}
+        if user.is_authenticated and user.pk != expert_id:
+            mine = AnswerRating.objects.filter(question_id=question_id, user=user).first()
+            context["rating_form"] = RatingForm(
+                initial={"stars": mine.stars, "comment": mine.comment} if mine else None
+            )
+            context["my_rating"] = mine
+    return context
+
+
+@pagecache.effect_handler("answer_read")
+def answer_read(request, *, answer_id):
+    usage.record_answer_read(user=getattr(request, "user", None), answer_id=answer_id)

@@ -1,0 +1,373 @@
+"""Reader pages rendered once per publication and audience, then served from the cache.
+
+The knowledge base is read far more than it changes, and what a page shows depends on two things only: the
+published answers (the publication generation, ``generation.py``) and who reads (the *audience*). So a reader page
+— home, topic index, topic pages, answer pages, expert profiles, search results — is rendered once per generation
+and audience, kept under ``pages:<generation>:<digest of scheme, host, path, query and audience>``, and served from
+there until the next change makes the generation new.
+
+**Audiences** come from the one access policy (``subscriptions.access``), never from a view:
+
+- ``anon`` — not signed in;
+- ``public`` — signed in without subscriber access (no live network, not on the panel): teasers of public answers;
+- ``r<network ids>`` (and ``e<user id>`` for an expert on the panel, who also sees the network-only answers they
+  wrote) — the answers those networks' members may list, read in full.
+
+Coordinators are not served from the cache (they see everything, and few of them read). Two readers with the same
+audience see the same answers, the same teasers or full texts, and the same links; readers of different networks
+have different audiences, so never each other's page.
+
+**Personal parts** of a page — the signed-in name and navigation, messages, "Was this helpful?", one's own rating,
+the Follow button — are *fragments*: ``{% personal "name" arg=value %}`` in a template. When a page is rendered for
+the cache the tag leaves a marker (with a random nonce, so no text in an answer can fake one) and notes the
+fragment's name and arguments; each request then renders the fragments for its own reader and puts them in. The
+cached part of a page never contains a CSRF token or a CSP nonce: a page whose cached part would is not cached.
+
+**Effects** are what a view does on every request besides rendering (counting an answer read for the value report,
+logging a search): ``pagecache.effect(request, name, **args)`` runs them at once on an uncached page and notes them
+when recording, so that each later request served from the cache does them too.
+
+**Anonymous readers** are answered before the session, authentication and CSRF middleware
+(``AnonymousPageMiddleware``): a request with no session cookie gets the page assembled for ``anon`` straight
+from the cache. Signed-in readers go through the usual middleware, then ``cached`` (around Wagtail's serve view and
+the other reader views) finds their audience's entry without routing or rendering; what the policy knows of them is
+read from a snapshot in the cache (``access.snapshot``) rather than four queries.
+
+Responses carry an ETag (and, for anonymous readers, Last-Modified), with ``Cache-Control: no-cache`` so browsers
+revalidate, and ``Vary: Cookie`` so a shared cache never gives one reader's page to another.
+"""
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpResponse
+from django.template.context_processors import csrf
+from django.template.loader import get_template
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.crypto import get_random_string
+from django.utils.http import http_date
+from django.utils.safestring import mark_safe
+
+from subscriptions import access
+
+from . import generation
+
+MESSAGES_COOKIE = CookieStorage.cookie_name
+_CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
+PAGE_SECONDS = 60 * 60  # besides the generation: bounds how long a change that sends no signal takes to show
+_fragments = {}  # name -> (template name, context function)
+_effects = {}  # name -> function(request, **args)
+# Paths never served from the cache (the rest are looked up, and found only if a cached view stored them).
+SKIP_PREFIXES = (
+    "/admin/",
+    "/accounts/",
+    "/account/",
+    "/network/",
+    "/alerts/",
+    "/embed/",
+    "/feeds/",
+    "/oembed/",
+    "/payments/",
+    "/documents/",
+    "/static/",
+    "/media/",
+    "/ask/",
+    "/questions/",
+)
+
+
+# --- Registering fragments and effects ---------------------------------------------------------------------------
+
+
+def fragment(name, template):
+    """Register ``func(request, **args) -> context`` as the fragment ``name``, rendered with ``template``.
+
+    The template gets ``request``, ``user``, ``nav`` and ``csrf_token`` besides what the function returns. Arguments
+    come from the page's template and are kept in the cache: plain values only (numbers, strings, booleans).
+    """
+
+    def register(func):
+        _fragments[name] = (template, func)
+        return func
+
+    return register
+
+
+def effect_handler(name):
+    """Register ``func(request, **args)`` as the effect ``name`` (see ``effect``)."""
+
+    def register(func):
+        _effects[name] = func
+        return func
+
+    return register
+
+
+def effect(request, name, **args):
+    """Do the effect ``name`` for this request, and for every later request served this page from the cache."""
+    recorder = getattr(request, "_page_recorder", None)
+    if recorder is not None:
+        recorder.effects.append((name, args))
+    else:
+        _effects[name](request, **args)
+
+
+def cacheable(request, *, params=()):
+    """Called by a view (or a page's ``serve``): this response may be cached, for requests whose query string
+    holds only ``params`` (others are rendered each time)."""
+    recorder = getattr(request, "_page_recorder", None)
+    if recorder is not None:
+        recorder.params = frozenset(params)
+
+
+# --- Rendering fragments -----------------------------------------------------------------------------------------
+
+
+def _fragment_context(request):
+    user = getattr(request, "user", None) or AnonymousUser()
+    return {"request": request, "user": user, "nav": getattr(request, "qa_nav", None) or {}, **csrf(request)}
+
+
+def render_fragment(request, name, args):
+    template_name, func = _fragments[name]
+    context = _fragment_context(request)
+    context.update(func(request, **args) or {})
+    return get_template(template_name).render(context)
+
+
+def personal(request, name, args):
+    """What ``{% personal %}`` puts in the page: the fragment itself, or a marker while the page is recorded."""
+    recorder = getattr(request, "_page_recorder", None) if request is not None else None
+    if recorder is None:
+        return mark_safe(render_fragment(request, name, args))
+    recorder.fragments.append((name, args))
+    return mark_safe(f"<!--{recorder.nonce}:{len(recorder.fragments) - 1}-->")
+
+
+# --- Entries -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    chunks: list  # the page's text between its fragments (one more than fragments)
+    fragments: list  # (name, args)
+    effects: list  # (name, args)
+    status: int
+    content_type: str
+    rendered_at: int
+    anonymous: bytes | None = None  # the whole page for the anonymous audience
+    etag: str = ""
+
+
+class _Recorder:
+    def __init__(self):
+        self.nonce = get_random_string(20)
+        self.fragments, self.effects = [], []
+        self.params = None  # set by ``cacheable``
+
+    def entry(self, response):
+        text = response.content.decode(response.charset or "utf-8")
+        chunks = []
+        for index in range(len(self.fragments)):
+            marker = f"<!--{self.nonce}:{index}-->"
+            before, found, text = text.partition(marker)
+            if not found:  # a fragment inside a part of the template that was not output: cannot be assembled
+                return None
+            chunks.append(before)
+        chunks.append(text)
+        return Entry(
+            chunks=chunks,
+            fragments=self.fragments,
+            effects=self.effects,
+            status=response.status_code,
+            content_type=response.get("Content-Type", "text/html; charset=utf-8"),
+            rendered_at=int(time.time()),
+        )
+
+
+def _personal_free(entry):
+    """No CSRF token or CSP nonce in the shared part of the page (they belong to one request)."""
+    return not any("csrfmiddlewaretoken" in chunk or " nonce=" in chunk for chunk in entry.chunks)
+
+
+def fill(entry, request):
+    """The page for this request: the shared parts with this reader's fragments put in."""
+    parts = [entry.chunks[0]]
+    for (name, args), chunk in zip(entry.fragments, entry.chunks[1:], strict=True):
+        parts.append(render_fragment(request, name, args))
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def _anonymous_body(entry, request):
+    """The page as any anonymous reader of this address gets it: no messages, no session, no CSRF token."""
+    stand_in = type(request).__new__(type(request))
+    stand_in.__dict__.update(request.__dict__)
+    stand_in.user, stand_in.qa_nav = AnonymousUser(), {}
+    stand_in._messages = []
+    stand_in.META = {**request.META, "CSRF_COOKIE": None}
+    body = fill(entry, stand_in)
+    if "csrfmiddlewaretoken" in body or " nonce=" in body:
+        return None
+    return body.encode("utf-8")
+
+
+def key_for(request, audience):
+    query = urlencode(sorted(request.GET.lists()), doseq=True)
+    identity = f"{request.scheme}://{request.get_host()}{request.path}?{query}|{audience}"
+    return f"pages:{generation.current()}:{hashlib.sha256(identity.encode()).hexdigest()[:32]}"
+
+
+# --- Who reads ---------------------------------------------------------------------------------------------------
+
+
+def audience_of(request):
+    """The reader's audience (see the module's docstring), or None for a reader whose pages are not cached.
+
+    For a signed-in reader this reads the policy's snapshot of them, and leaves the navigation it implies on the
+    request (``request.qa_nav``), so neither the page nor its fragments ask the database again.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return "anon"
+    if not user.is_active or access.is_coordinator(user):
+        return None
+    snapshot = access.snapshot(user)
+    networks, expert = snapshot["networks"], snapshot["expert"]
+    request.qa_nav = {
+        "can_ask": bool(networks),
+        "is_expert": expert,
+        "is_coordinator": False,
+        "is_network_admin": snapshot["network_admin"],
+    }
+    if not networks and not expert:
+        return "public"
+    return "r" + ".".join(str(n) for n in networks) + (f"e{user.pk}" if expert else "")
+
+
+# --- Serving -----------------------------------------------------------------------------------------------------
+
+
+def _respond(request, entry, body, *, etag, anonymous):
+    response = HttpResponse(body, content_type=entry.content_type, status=entry.status)
+    response["ETag"] = etag
+    if anonymous:
+        response["Last-Modified"] = http_date(entry.rendered_at)
+        response["Cache-Control"] = "no-cache"
+    else:
+        response["Cache-Control"] = "private, no-cache"
+    patch_vary_headers(response, ["Cookie"])
+    return get_conditional_response(
+        request, etag=etag, last_modified=entry.rendered_at if anonymous else None, response=response
+    )
+
+
+def _run_effects(request, entry):
+    for name, args in entry.effects:
+        _effects[name](request, **args)
+
+
+def deliver(request, entry, audience):
+    """The response to ``request`` from ``entry``: fragments rendered for this reader, effects done."""
+    _run_effects(request, entry)
+    if audience == "anon" and entry.anonymous is not None and not request.COOKIES.get(MESSAGES_COOKIE):
+        return _respond(request, entry, entry.anonymous, etag=entry.etag, anonymous=True)
+    body = fill(entry, request).encode("utf-8")
+    # CSRF tokens are masked afresh for each response; any of them is good for this reader, so the ETag leaves
+    # them out and a page that is otherwise the same is "not modified".
+    unmasked = _CSRF_VALUE.sub(b"", body)
+    etag = '"' + hashlib.md5(unmasked, usedforsecurity=False).hexdigest() + '"'
+    return _respond(request, entry, body, etag=etag, anonymous=False)
+
+
+def _record(request, view, args, kwargs):
+    """Render the view with fragments left as markers: (response, entry or None if it cannot be assembled)."""
+    recorder = request._page_recorder = _Recorder()
+    try:
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+            response.render()
+    finally:
+        del request._page_recorder
+    if getattr(response, "streaming", False):
+        return response, recorder, None
+    return response, recorder, recorder.entry(response)
+
+
+def _storable(request, response, recorder, entry):
+    return (
+        entry is not None
+        and recorder.params is not None
+        and set(request.GET) <= recorder.params
+        and entry.status == 200
+        and not response.cookies
+        and "private" not in response.get("Cache-Control", "")
+        and _personal_free(entry)
+    )
+
+
+def cached(view):
+    """Serve ``view`` from the cache per generation and audience. The view says it may be cached (``cacheable``)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "GET":
+            return view(request, *args, **kwargs)
+        audience = audience_of(request)
+        if audience is None:
+            return view(request, *args, **kwargs)
+        key = key_for(request, audience)
+        entry = generation.get(key)
+        if entry is not None:
+            return deliver(request, entry, audience)
+        response, recorder, entry = _record(request, view, args, kwargs)
+        if entry is None:
+            for name, effect_args in recorder.effects:  # recorded, so not done yet
+                _effects[name](request, **effect_args)
+            return response
+        if _storable(request, response, recorder, entry):
+            if audience == "anon":
+                entry.anonymous = _anonymous_body(entry, request)
+                _prefix, token, digest = key.split(":")
+                entry.etag = f'"{token}-{digest}"'
+            generation.put(key, entry, PAGE_SECONDS)
+            return deliver(request, entry, audience)
+        # Not for the cache (an error page, a query string it does not read…): the response as it was, completed.
+        _run_effects(request, entry)
+        response.content = fill(entry, request).encode(response.charset or "utf-8")
+        return response
+
+    return wrapper
+
+
+class AnonymousPageMiddleware:
+    """Anonymous readers' pages straight from the cache, before sessions, authentication and CSRF are set up.
+
+    Placed after the security and CSP middleware (whose headers every response needs) and before the session
+    middleware. Only GET requests with no session cookie and no messages waiting are answered here; everything
+    else, and every page not in the cache, goes on as usual.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method == "GET"
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and MESSAGES_COOKIE not in request.COOKIES
+            and not request.path.startswith(SKIP_PREFIXES)
+        ):
+            entry = generation.get(key_for(request, "anon"))
+            if entry is not None and entry.anonymous is not None:
+                response = deliver(request, entry, "anon")
+                response["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY")
+                return response
+        return self.get_response(request)
