@@ -1,24 +1,20 @@
 """Search the knowledge base: ranked, highlighted, faceted, and only what the person may see."""
 
-import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db import DatabaseError, connection, transaction
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from qa_site.knowledge import pagecache
 from qa_site.knowledge.models import QuestionPage
 from subscriptions import access
 
+from . import querylog
 from .audience import audience_for
 from .backends import get_backend
 from .backends.base import Filters
-from .models import SearchQueryLog
 from .text import normalise, query_words
-
-log = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 200
 PAGE_SIZE = 10
@@ -84,26 +80,9 @@ def parse_page(raw):
     return number or 1
 
 
-def log_query(query, hits):
-    """Count one search for ``query`` (normalised), with how many answers it found: one UPSERT. A failure
-    (a locked SQLite file, say) is logged and the search carries on."""
-    table = connection.ops.quote_name(SearchQueryLog._meta.db_table)
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {table} (query, count, last_searched_at, last_hits, zero_results)
-                VALUES (%s, 1, %s, %s, %s)
-                ON CONFLICT (query) DO UPDATE SET
-                    count = {table}.count + 1,
-                    last_searched_at = excluded.last_searched_at,
-                    last_hits = excluded.last_hits,
-                    zero_results = excluded.zero_results
-                """,
-                [query, timezone.now(), hits, hits == 0],
-            )
-    except DatabaseError:
-        log.warning("Could not record a search in the query log", exc_info=True)  # the words stay out of logs
+@pagecache.effect_handler("search_logged")
+def _logged(request, *, query, hits):
+    querylog.record(query, hits)
 
 
 def _url(query, chosen, **changes):
@@ -168,7 +147,7 @@ def _results(request, query, filters, chosen, number):
     results = backend.search(query, audience=audience, filters=filters, offset=(number - 1) * PAGE_SIZE)
     num_pages = max(1, min(MAX_PAGE, -(-results.total // PAGE_SIZE)))
     if number == 1 and not chosen:
-        log_query(normalise(query), results.total)
+        pagecache.effect(request, "search_logged", query=normalise(query), hits=results.total)
     elif number > num_pages:
         number = num_pages
         results = backend.search(query, audience=audience, filters=filters, offset=(number - 1) * PAGE_SIZE)
@@ -183,7 +162,9 @@ def _results(request, query, filters, chosen, number):
     }
 
 
+@pagecache.cached
 def search(request):
+    pagecache.cacheable(request, params=("q", "page", *(param for param, _field, _title in FILTERS)))
     query = " ".join(request.GET.get("q", "").split())
     filters, chosen, junk_filters = parse_filters(request.GET)
     number = parse_page(request.GET.get("page"))
