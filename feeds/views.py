@@ -101,28 +101,29 @@ def _refusal(status, reason):
 
 @require_safe
 def network_key(request, key, fmt):
-    """A network's own feed. One query checks the key, its network's subscription and plan on every request."""
-    found = access.with_network_features(
-        AccessKey.objects.filter(key=key).select_related("network"), "private_feeds", "full_answers_in_widgets"
-    ).first()
-    if found is None:
+    """A network's own feed. The key, its network's subscription and plan are checked on every request, from the
+    key's cached grant (``access.key_grant``): no query while it is cached, and a revoked key or an ended
+    subscription stops within a minute at most."""
+    grant = access.key_grant(key)
+    if grant is None:
         return _refusal(404, "No feed has this key.")
     # Widget keys are refused: they are limited to their websites, which a feed reader has no way to show.
-    if found.kind != AccessKey.Kind.FEED:
+    if grant["kind"] != AccessKey.Kind.FEED:
         return _refusal(403, "This is a widget key: feeds need a feed key.")
-    if found.revoked_at is not None:
+    if grant["revoked"]:
         return _refusal(410, "This feed key was revoked by its network.")
-    if not found.network_is_live:
+    if not grant["network_is_live"]:
         return _refusal(404, "This network's subscription has ended.")
-    topic_ids = sorted({int(pk) for pk in found.topic_ids or [] if str(pk).isdigit()})
-    private = found.network_has_private_feeds
+    topic_ids = grant["topic_ids"]
+    private = grant["private_feeds"]
     # The plan's "full answers in widgets" is its permission to show full answers off the site, feeds included.
-    full_text = found.network_has_full_answers_in_widgets
+    full_text = grant["full_answers_in_widgets"]
+    network_id, network_name = grant["network_id"], grant["network_name"]
 
     def render():
         audience = Q(visibility=Visibility.PUBLIC)
         if private:
-            audience |= Q(visibility=Visibility.NETWORK, network_id=found.network_id)
+            audience |= Q(visibility=Visibility.NETWORK, network_id=network_id)
         pages = _answers().filter(audience)
         if topic_ids:
             pages = pages.filter(topic_id__in=topic_ids)
@@ -130,11 +131,11 @@ def network_key(request, key, fmt):
             request,
             fmt,
             pages=pages,
-            title=f"{SITE_NAME} — answers for {found.network.name}",
-            description=f"Answers from our panel of named experts, chosen for {found.network.name}.",
+            title=f"{SITE_NAME} — answers for {network_name}",
+            description=f"Answers from our panel of named experts, chosen for {network_name}.",
             alternate_path="/",
             full_text=full_text,
         )
 
-    identity = f"key:{key}:{fmt}:{found.network.name}:topics={topic_ids}:private={private}:full={full_text}"
+    identity = f"key:{key}:{fmt}:{network_name}:topics={topic_ids}:private={private}:full={full_text}"
     return cached_feed(request, identity=identity, render=render, cache_control=PRIVATE)

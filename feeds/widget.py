@@ -9,8 +9,9 @@
 - ``/embed/click/<page id>/?key=…`` — where the widget's links go: counted, then on to the answer.
 
 Only public answers: a widget is shown to anyone who visits a member's website. The key, its network's
-subscription and the Origin are checked on every request (a revoked key stops at once); the list itself is
-cached until the next publish (``generation``). Views and clicks are counted in the cache (``counting``).
+subscription and the Origin are checked on every request, from the key's cached grant (a revoked key stops at
+once in the process that revoked it, within seconds elsewhere; an ended subscription within a minute); the list
+itself is cached until the next publish (``generation``). Views and clicks are counted in the cache (``counting``).
 """
 
 import datetime as dt
@@ -19,11 +20,11 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from csp.decorators import csp_exempt
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,6 +38,7 @@ from qa_site.knowledge import generation
 from qa_site.knowledge.forms import is_page_id
 from qa_site.knowledge.models import QuestionPage, TopicPage
 from qa_site.knowledge.templatetags.knowledge_tags import render_markdown, teaser
+from subscriptions import access
 from subscriptions.access import Visibility
 from subscriptions.models import AccessKey
 
@@ -67,28 +69,39 @@ def _bad(message):
 
 
 def _widget_key(request):
-    """The usable widget key named in the request, with ``plan`` set, or a Refusal saying why not."""
+    """The usable widget key named in the request, or a Refusal saying why not.
+
+    Checked on every request from the key's grant (``access.key_grant``): no query while the grant is cached, and a
+    revoked key or an ended subscription stops within a minute at most (at once in the process that revoked it).
+    """
     value = request.GET.get("key", "").strip()
     if not value:
         raise _bad("Add your widget key to the address: ?key=…")
     # Keys are URL-safe tokens: anything else is no key, and is not sent to the database (PostgreSQL refuses NUL).
-    key = AccessKey.objects.select_related("network").filter(key=value).first() if _KEY.fullmatch(value) else None
-    if key is None:
+    grant = access.key_grant(value) if _KEY.fullmatch(value) else None
+    if grant is None:
         raise Refusal(404, "unknown", "There is no widget key like this. Copy it again from your network's page.")
+    key = SimpleNamespace(
+        key=grant["key"],
+        pk=grant["pk"],
+        network_id=grant["network_id"],
+        origins=grant["origins"],
+        topic_ids=grant["topic_ids"],
+        full_answers=grant["full_answers_in_widgets"],
+    )
     request.widget_key = key  # known: errors below may still be read by the key's own websites
-    if key.kind != AccessKey.Kind.WIDGET:
+    name = grant["network_name"]
+    if grant["kind"] != AccessKey.Kind.WIDGET:
         raise Refusal(403, "wrong_kind", "This is a feed key: widgets need a widget key.")
-    if key.revoked_at is not None:
+    if grant["revoked"]:
         raise Refusal(410, "revoked", "This widget key has been revoked.")
-    subscription = key.network.current_subscription
-    if subscription is None:
-        raise Refusal(403, "expired", f"The subscription of {key.network.name} has ended.")
-    if not subscription.plan.widgets:
-        raise Refusal(403, "not_in_plan", f"The plan of {key.network.name} does not include widgets.")
+    if not grant["network_is_live"]:
+        raise Refusal(403, "expired", f"The subscription of {name} has ended.")
+    if not grant["widgets"]:
+        raise Refusal(403, "not_in_plan", f"The plan of {name} does not include widgets.")
     origin = request.headers.get("Origin")
     if origin is not None and origin not in key.origins:
         raise Refusal(403, "origin", f"This key may not be used on {origin[:100]}: add it to the key's websites.")
-    key.plan = subscription.plan
     return key
 
 
@@ -104,12 +117,25 @@ def _options(request, key):
     slug = request.GET.get("topic", "").strip()
     topic = None
     if slug:
-        topic = TopicPage.objects.live().filter(slug=slug).first() if _SLUG.fullmatch(slug) else None
+        topic = _live_topics().get(slug) if _SLUG.fullmatch(slug) else None
         if topic is None:
             raise _bad(f"There is no topic “{slug[:100]}”.")
         if key.topic_ids and topic.pk not in key.topic_ids:
             raise Refusal(403, "topic", f"This key does not include the topic “{topic.title}”.")
     return topic, count
+
+
+def _live_topics():
+    """{slug: topic (pk, slug, title, url)} of the live topics, read once per publication generation."""
+    key = f"widget-topics:{generation.current()}"
+    topics = generation.get(key)
+    if topics is None:
+        topics = {
+            topic.slug: SimpleNamespace(pk=topic.pk, slug=topic.slug, title=topic.title, url=topic.url)
+            for topic in TopicPage.objects.live()
+        }
+        generation.put(key, topics, CACHE_SECONDS)
+    return topics
 
 
 def _iso_day(moment):
@@ -118,10 +144,10 @@ def _iso_day(moment):
 
 def _build(request, key, topic, count):
     """The widget's content as a JSON-ready dict."""
-    full = key.plan.full_answers_in_widgets
+    full = key.full_answers
     pages = QuestionPage.objects.live().public().filter(visibility=Visibility.PUBLIC)
     if topic is not None:
-        pages = pages.filter(topic=topic)
+        pages = pages.filter(topic_id=topic.pk)
     elif key.topic_ids:
         pages = pages.filter(topic_id__in=key.topic_ids)
     pages = pages.select_related("topic", "expert").order_by("-first_published_at", "-pk")[:count]
@@ -157,19 +183,19 @@ def _content(request, key, topic, count):
         generation.current(),
         key.pk,
         sorted(key.topic_ids),
-        key.plan.full_answers_in_widgets,
+        key.full_answers,
         topic.pk if topic else None,
         count,
         request.scheme,
         request.get_host(),
     ]
     cache_key = "widget:" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:40]
-    cached = cache.get(cache_key)
+    cached = generation.get(cache_key)
     if cached is None:
         payload = _build(request, key, topic, count)
         etag = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
         cached = {"payload": payload, "etag": etag}
-        cache.set(cache_key, cached, timeout=CACHE_SECONDS)
+        generation.put(cache_key, cached, CACHE_SECONDS)
     return cached["payload"], cached["etag"]
 
 

@@ -186,5 +186,8 @@ def key_revoke(*, key_id, actor):
     _require_admin(actor, key.network)
     if key.revoked_at is None:
         AccessKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+        # Now, and again once committed (a request in between may have cached the grant of before).
+        access.forget_key_grants([key.key])
+        transaction.on_commit(lambda: access.forget_key_grants([key.key]))
     key.refresh_from_db()
     return key
