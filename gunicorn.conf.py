@@ -13,8 +13,11 @@ threads = env_int("WEB_THREADS", 1, minimum=1)  # threads per process; above 1, 
 timeout = 30  # seconds a worker may spend on one request before it is killed and replaced
 graceful_timeout = 20  # seconds a worker has to finish its requests after a restart or shutdown signal
 keepalive = 5  # seconds an idle connection from the proxy is kept open
-max_requests = 1000  # a worker is replaced after this many requests, so slow leaks never build up
-max_requests_jitter = 100  # … give or take up to this many, so workers are not all replaced at once
+# A worker is replaced after this many requests, so slow leaks never build up (0: never). A new worker loads the
+# application afresh (about 2 s of CPU), and pages from the cache are served at thousands a second: a low number
+# would spend the machine on restarts.
+max_requests = env_int("WEB_MAX_REQUESTS", 100_000, minimum=0)
+max_requests_jitter = max_requests // 10  # … give or take up to a tenth, so workers are not all replaced at once
 forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")  # proxies whose X-Forwarded-* headers we trust
 accesslog = None  # off: qa_site.requests logs each request once, with its request id and user id
 errorlog = "-"  # gunicorn's own messages (start, worker restarts, timeouts) on stderr
