@@ -9,6 +9,7 @@ JOBS = [
     ("experts.sla.sweep", 60),  # SLA reminders, breach alerts, re-routing
     ("subscriptions.billing.sweep", 60 * 60),  # renewal invoices, overdue reminders, grace, expiry
     ("feeds.counting.flush", 5 * 60),  # widget views and clicks counted in the cache, into the value report
+    ("search.querylog.flush", 10),  # searches queued in the cache, into the query log
     ("experts.reviews.sweep", 24 * 60 * 60),  # published answers past their review-by date go back to experts
     # Alert digests: daily from 07:00 Europe/London (feeds.alerts.DIGEST_HOUR), weekly on Mondays from 07:00. Each
     # run sends the digests whose moment has come and not been claimed, so these times hold across clock changes.
