@@ -20,9 +20,10 @@ are published); when there are more, only those newest matches are scored and th
 newest first; the total and the facets still count every match. With fewer matches than the window — most
 searches — the ranking is exact. The window is as deep as the results page goes (100 pages of 10).
 
-A search is three queries however large the index: the count with the window's start, the ranked page
-with its highlights, and (if asked) the facet counts; PostgreSQL adds the statements that set its planner
-up. Queries are built from the words of what was typed (``search.text``), each a quoted string or a
+A search is two or three queries however large the index: one pass over the matches for the facets and the total
+(without facets, the count) with the window's start (on SQLite a separate walk of the newest ``RANK_WINDOW`` ids,
+when there are more matches than that), and the ranked page with its highlights; PostgreSQL adds the statements
+that set its planner up. Queries are built from the words of what was typed (``search.text``), each a quoted string or a
 parameter, so nothing a person types is ever full-text syntax. Several words must all match; when together
 they match nothing, any of them may (``Results.relaxed``).
 """
@@ -189,6 +190,15 @@ class _SQLite:
         total, window_start = cursor.fetchone()
         return total, window_start or 0
 
+    def window_start(self, cursor, ask):
+        """The page id of the ``RANK_WINDOW``-th newest match: a walk of that many ids from the newest."""
+        cursor.execute(
+            "SELECT rowid FROM qa_search_fts WHERE qa_search_fts MATCH %s ORDER BY rowid DESC LIMIT 1 OFFSET %s",
+            [self.tagged(ask), RANK_WINDOW - 1],
+        )
+        row = cursor.fetchone()
+        return row[0] if row else 0
+
     def hits(self, cursor, ask, window_start, *, offset, limit, older=False):
         # FTS5 scores the matches in the window (a rowid range it seeks to) and sorts them itself (ORDER BY
         # rank, its weighted bm25 on the terms alone: the tags would cost it a pass over their long lists);
@@ -219,6 +229,12 @@ class _SQLite:
         )
         cursor.execute(_FACET_SELECT.format(matches=matches), [self.tagged(ask)])
         return cursor.fetchall()
+
+    def facets_total_and_window(self, cursor, ask):
+        """One pass over the matches for the facet groups and their total; the window's start from the newest."""
+        groups = self.facet_groups(cursor, ask)
+        total = sum(group[5] for group in groups)
+        return groups, total, (self.window_start(cursor, ask) if total > RANK_WINDOW else 0)
 
     def write(self, cursor, documents, *, bulk=False):
         _insert_rows(documents, tags=self.tags)
@@ -331,6 +347,29 @@ class _Postgres:
         matches = f"FROM qa_search_entry e WHERE e.document @@ ({tsquery}){ask.where}"
         cursor.execute(_FACET_SELECT.format(matches=matches), [*words, *ask.params])
         return cursor.fetchall()
+
+    def facets_total_and_window(self, cursor, ask):
+        """One pass over the matches: the facet groups, their total and the window's start (a grouping set of
+        its own: the whole)."""
+        tsquery, words = self.tsquery(ask)
+        cursor.execute(
+            f"""
+            SELECT e.topic_id, MIN(e.topic_title), e.expert_id, MIN(e.expert_name), e.year, COUNT(*),
+                   GROUPING(e.topic_id),
+                   CASE WHEN GROUPING(e.topic_id) = 1
+                        THEN (array_agg(e.page_id ORDER BY e.page_id DESC))[%s] END
+            FROM qa_search_entry e WHERE e.document @@ ({tsquery}){ask.where}
+            GROUP BY GROUPING SETS ((e.topic_id, e.expert_id, e.year), ())
+            """,
+            [RANK_WINDOW, *words, *ask.params],
+        )
+        groups, total, window_start = [], 0, 0
+        for *group, whole, start in cursor.fetchall():
+            if whole:
+                total, window_start = group[5], start or 0
+            else:
+                groups.append(tuple(group))
+        return groups, total, window_start
 
     def write(self, cursor, documents, *, bulk=False):
         # Each entry row is written once, with its vector (an UPDATE afterwards would leave a dead copy of
@@ -477,7 +516,10 @@ class DatabaseBackend(SearchBackend):
     def _search(self, ask, *, offset, limit, facets):
         vendor = self.vendor
         with connection.cursor() as cursor, vendor.reading(cursor):
-            total, window_start = vendor.count_and_window(cursor, ask)
+            if facets:  # one pass over the matches gives the facets and the total
+                groups, total, window_start = vendor.facets_total_and_window(cursor, ask)
+            else:
+                total, window_start = vendor.count_and_window(cursor, ask)
             if total == 0:
                 return Results(hits=[], total=0, facets=_facets([]) if facets else {})
             in_window = min(total, RANK_WINDOW)  # the window holds exactly this many matches the reader may see
@@ -491,7 +533,7 @@ class DatabaseBackend(SearchBackend):
                 )
             results = Results(hits=hits, total=total)
             if facets:
-                results.facets = _facets(vendor.facet_groups(cursor, ask))
+                results.facets = _facets(groups)
             return results
 
     def similar(
