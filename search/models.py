@@ -10,6 +10,9 @@ read only narrow rows:
   external content, with a column of filter tokens (``tags``); on PostgreSQL it is read only to highlight
   the rows on show.
 
+On SQLite, ``IndexFacet`` and ``FacetGroup`` number each answer's (topic, expert, year), so that facets over many
+matches are counted from two integers per match.
+
 The vendor-specific parts (the FTS5 table, the ``tsvector`` column and its index) are created by
 ``migrations/0002_full_text.py``; ``search/backends/database.py`` keeps them in step.
 """
@@ -68,3 +71,32 @@ class SearchQueryLog(models.Model):
 
     def __str__(self):
         return self.query
+
+
+class FacetGroup(models.Model):
+    """SQLite: each (topic, expert, year) that some indexed answer has, numbered (0 for none). With ``IndexFacet``,
+    counting the facets of a hundred thousand matches reads two small integers per match by rowid."""
+
+    topic_id = models.BigIntegerField(default=0)
+    expert_id = models.BigIntegerField(default=0)
+    year = models.PositiveSmallIntegerField()
+
+    class Meta:
+        db_table = "qa_search_facet_group"
+        constraints = [models.UniqueConstraint(fields=["topic_id", "expert_id", "year"], name="one_facet_group")]
+
+    def __str__(self):
+        return f"topic {self.topic_id}, expert {self.expert_id}, {self.year}"
+
+
+class IndexFacet(models.Model):
+    """SQLite: the facet group of each indexed answer, in a table of two integers keyed by the rowid."""
+
+    page_id = models.IntegerField(primary_key=True)  # SQLite: the rowid itself
+    group_id = models.BigIntegerField()
+
+    class Meta:
+        db_table = "qa_search_facet"
+
+    def __str__(self):
+        return f"Facets of page {self.page_id}"

@@ -8,7 +8,9 @@ and facets never join Wagtail's page tables.
   indexes the title, question and answer, and a ``tags`` column of tokens for what a row is filtered by
   (``zqpublic``/``zqnetwork``, ``zqn<network>``, ``zqt<topic>``, ``zqx<expert>``, ``zqy<year>``), so that
   counting what a reader may see is a merge of the index's own lists, never a lookup per row. Ranking is
-  bm25 weighted title 10, question 4, answer 1 (tags 0).
+  bm25 weighted title 10, question 4, answer 1 (tags 0). Facets read, per match, one small integer from a
+  narrow table keyed by the rowid (``qa_search_facet``: the number of its (topic, expert, year) in
+  ``qa_search_facet_group``), not the wide entry row.
 - **PostgreSQL**: ``qa_search_entry.document`` holds a weighted ``tsvector`` (English; title A, question B,
   answer C) behind a GIN index, ranked with ``ts_rank_cd``; only the rows shown get ``ts_headline``. Reads
   are planned as GIN bitmap scans (``_Postgres.reading``).
@@ -33,7 +35,7 @@ from itertools import islice
 
 from django.db import connection, transaction
 
-from search.models import IndexEntry, IndexText
+from search.models import IndexEntry, IndexFacet, IndexText
 from search.text import CLOSE, OPEN, clean_text, distinctive_words, marked_html, query_words
 
 from .base import Audience, FacetValue, Filters, Hit, Results, SearchBackend, SearchDocument
@@ -224,10 +226,22 @@ class _SQLite:
         return [_hit(*row) for row in cursor.fetchall()]
 
     def facet_groups(self, cursor, ask):
-        matches = (
-            "FROM qa_search_fts f CROSS JOIN qa_search_entry e ON e.page_id = f.rowid WHERE qa_search_fts MATCH %s"
+        # Each match's facet group is one small integer in a narrow table keyed by the rowid (qa_search_facet):
+        # grouped by it, then labelled from one match of each group.
+        cursor.execute(
+            """
+            SELECT NULLIF(g.topic_id, 0), e.topic_title, NULLIF(g.expert_id, 0), e.expert_name, g.year, x.n
+            FROM (
+                SELECT k.group_id AS gid, MIN(f.rowid) AS one, COUNT(*) AS n
+                FROM qa_search_fts f CROSS JOIN qa_search_facet k ON k.page_id = f.rowid
+                WHERE qa_search_fts MATCH %s
+                GROUP BY k.group_id
+            ) x
+            JOIN qa_search_facet_group g ON g.id = x.gid
+            JOIN qa_search_entry e ON e.page_id = x.one
+            """,
+            [self.tagged(ask)],
         )
-        cursor.execute(_FACET_SELECT.format(matches=matches), [self.tagged(ask)])
         return cursor.fetchall()
 
     def facets_total_and_window(self, cursor, ask):
@@ -236,8 +250,32 @@ class _SQLite:
         total = sum(group[5] for group in groups)
         return groups, total, (self.window_start(cursor, ask) if total > RANK_WINDOW else 0)
 
+    @staticmethod
+    def write_facets(cursor, documents):
+        """Number each document's (topic, expert, year) — new ones first — and note it against the page."""
+        keys = {doc.page_id: (doc.topic_id or 0, doc.expert_id or 0, doc.published_at.year) for doc in documents}
+        wanted = sorted(set(keys.values()))
+        cursor.executemany(
+            "INSERT INTO qa_search_facet_group (topic_id, expert_id, year) VALUES (%s, %s, %s) "
+            "ON CONFLICT (topic_id, expert_id, year) DO NOTHING",
+            wanted,
+        )
+        numbers = {}
+        for batch in _chunks(wanted, 300):
+            cursor.execute(
+                "SELECT topic_id, expert_id, year, id FROM qa_search_facet_group WHERE "
+                + " OR ".join(["(topic_id = %s AND expert_id = %s AND year = %s)"] * len(batch)),
+                [value for key in batch for value in key],
+            )
+            numbers.update({(topic, expert, year): number for topic, expert, year, number in cursor.fetchall()})
+        cursor.executemany(
+            "INSERT INTO qa_search_facet (page_id, group_id) VALUES (%s, %s)",
+            [(page_id, numbers[key]) for page_id, key in keys.items()],
+        )
+
     def write(self, cursor, documents, *, bulk=False):
         _insert_rows(documents, tags=self.tags)
+        self.write_facets(cursor, documents)
         if bulk:
             return  # the full-text index is built in one pass at the end (finish_rebuild)
         ids = [doc.page_id for doc in documents]
@@ -256,6 +294,7 @@ class _SQLite:
             f"WHERE page_id IN ({_placeholders(page_ids)})",
             page_ids,
         )
+        cursor.execute(f"DELETE FROM qa_search_facet WHERE page_id IN ({_placeholders(page_ids)})", page_ids)
         _delete_rows(page_ids)
 
     def finish_rebuild(self, cursor):
@@ -480,6 +519,7 @@ class DatabaseBackend(SearchBackend):
         with transaction.atomic(), connection.cursor() as cursor:
             IndexText.objects.all().delete()
             IndexEntry.objects.all().delete()
+            IndexFacet.objects.all().delete()
             for batch in _chunks(documents, WRITE_BATCH):
                 batch = [doc for doc in _unique(batch) if doc.page_id not in seen]
                 seen.update(doc.page_id for doc in batch)
