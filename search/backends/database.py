@@ -22,9 +22,10 @@ are published); when there are more, only those newest matches are scored and th
 newest first; the total and the facets still count every match. With fewer matches than the window — most
 searches — the ranking is exact. The window is as deep as the results page goes (100 pages of 10).
 
-A search is two or three queries however large the index: one pass over the matches for the facets and the total
-(without facets, the count) with the window's start (on SQLite a separate walk of the newest ``RANK_WINDOW`` ids,
-when there are more matches than that), and the ranked page with its highlights; PostgreSQL adds the statements
+A search is two or three queries however large the index. On SQLite: one pass over the matches for the facets and
+the total (without facets, the count), a walk of the newest ``RANK_WINDOW`` ids for the window's start when there
+are more matches than that, and the ranked page with its highlights. On PostgreSQL: the count with the window's
+start, the facets (a second pass: see ``_Postgres.facets_total_and_window``), the ranked page, and the statements
 that set its planner up. Queries are built from the words of what was typed (``search.text``), each a quoted string or a
 parameter, so nothing a person types is ever full-text syntax. Several words must all match; when together
 they match nothing, any of them may (``Results.relaxed``).
@@ -388,27 +389,11 @@ class _Postgres:
         return cursor.fetchall()
 
     def facets_total_and_window(self, cursor, ask):
-        """One pass over the matches: the facet groups, their total and the window's start (a grouping set of
-        its own: the whole)."""
-        tsquery, words = self.tsquery(ask)
-        cursor.execute(
-            f"""
-            SELECT e.topic_id, MIN(e.topic_title), e.expert_id, MIN(e.expert_name), e.year, COUNT(*),
-                   GROUPING(e.topic_id),
-                   CASE WHEN GROUPING(e.topic_id) = 1
-                        THEN (array_agg(e.page_id ORDER BY e.page_id DESC))[%s] END
-            FROM qa_search_entry e WHERE e.document @@ ({tsquery}){ask.where}
-            GROUP BY GROUPING SETS ((e.topic_id, e.expert_id, e.year), ())
-            """,
-            [RANK_WINDOW, *words, *ask.params],
-        )
-        groups, total, window_start = [], 0, 0
-        for *group, whole, start in cursor.fetchall():
-            if whole:
-                total, window_start = group[5], start or 0
-            else:
-                groups.append(tuple(group))
-        return groups, total, window_start
+        """The facet groups, the total and the window's start. Two passes: one query grouping by facet and by the
+        whole at once (GROUPING SETS) measured 181 ms at 100,000 answers for a word in 84 % of them, against
+        40 + 62 ms for the count and the facets apart."""
+        total, window_start = self.count_and_window(cursor, ask)
+        return (self.facet_groups(cursor, ask) if total else []), total, window_start
 
     def write(self, cursor, documents, *, bulk=False):
         # Each entry row is written once, with its vector (an UPDATE afterwards would leave a dead copy of
