@@ -18,6 +18,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import DatabaseError, connection, transaction
 
+from qa_site.batching import Batch
+
 from .models import SearchQueryLog
 
 log = logging.getLogger(__name__)
@@ -39,19 +41,33 @@ def _item_key(number):
 
 
 def record(query, hits):
-    """Queue one search for ``query`` (normalised) that found ``hits`` answers."""
+    """Queue one search for ``query`` (normalised) that found ``hits`` answers (with Redis: gathered in the process
+    for up to a second first, so that a request makes no round trip: ``qa_site.batching``)."""
+    item = (query, hits, time.time())
+    if isinstance(caches["default"], LocMemCache):
+        _queue([item])
+        if cache.add(LOCAL_FLUSH_MARK, 1, timeout=FLUSH_EVERY):
+            flush()
+    else:
+        gathered.add(item)
+
+
+def _queue(items):
+    """Number ``items`` with one INCR and store them with one write."""
     for _attempt in range(2):  # a second go when the sequence vanished between add and incr (evicted)
         cache.add(SEQUENCE, 0, timeout=None)
         try:
-            number = cache.incr(SEQUENCE)
+            last = cache.incr(SEQUENCE, len(items))
             break
         except ValueError:
             continue
     else:
         return  # a cache that keeps nothing (Django's dummy cache) cannot queue
-    cache.set(_item_key(number), (query, hits, time.time()), KEEP_SECONDS)
-    if isinstance(caches["default"], LocMemCache) and cache.add(LOCAL_FLUSH_MARK, 1, timeout=FLUSH_EVERY):
-        flush()
+    first = last - len(items) + 1
+    cache.set_many({_item_key(first + n): item for n, item in enumerate(items)}, KEEP_SECONDS)
+
+
+gathered = Batch(_queue, name="search log")
 
 
 def _read(first, last):
@@ -95,6 +111,7 @@ def _write(items):
 
 def flush():
     """Write the queued searches to the query log. Safe to run twice, or twice at once (the second does nothing)."""
+    gathered.flush()  # this process's own second's worth first
     if not cache.add(LOCK, 1, timeout=60):
         return {"written": 0}
     written = 0
