@@ -39,7 +39,9 @@ revalidate, and ``Vary: Cookie`` so a shared cache never gives one reader's page
 
 import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
@@ -64,23 +66,6 @@ _CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
 PAGE_SECONDS = 60 * 60  # besides the generation: bounds how long a change that sends no signal takes to show
 _fragments = {}  # name -> (template name, context function)
 _effects = {}  # name -> function(request, **args)
-# Paths never served from the cache (the rest are looked up, and found only if a cached view stored them).
-SKIP_PREFIXES = (
-    "/admin/",
-    "/accounts/",
-    "/account/",
-    "/network/",
-    "/alerts/",
-    "/embed/",
-    "/feeds/",
-    "/oembed/",
-    "/payments/",
-    "/documents/",
-    "/static/",
-    "/media/",
-    "/ask/",
-    "/questions/",
-)
 
 
 # --- Registering fragments and effects ---------------------------------------------------------------------------
@@ -277,8 +262,26 @@ def _run_effects(request, entry):
         _effects[name](request, **args)
 
 
+# Addresses this process has served a cached anonymous page at: the middleware looks up only these, so that no other
+# request (an admin page, a health probe, a static file WhiteNoise did not have) costs a lookup. The most recent
+# ANONYMOUS_PATHS are kept; another process's pages join the first time this one serves them through ``cached``.
+ANONYMOUS_PATHS = 10_000
+_anonymous_paths = OrderedDict()
+_paths_lock = threading.Lock()
+
+
+def _note_anonymous_path(path):
+    with _paths_lock:
+        _anonymous_paths[path] = True
+        _anonymous_paths.move_to_end(path)
+        if len(_anonymous_paths) > ANONYMOUS_PATHS:
+            _anonymous_paths.popitem(last=False)
+
+
 def deliver(request, entry, audience):
     """The response to ``request`` from ``entry``: fragments rendered for this reader, effects done."""
+    if audience == "anon" and entry.anonymous is not None:
+        _note_anonymous_path(request.path)
     _run_effects(request, entry)
     if audience == "anon" and entry.anonymous is not None and not request.COOKIES.get(MESSAGES_COOKIE):
         return _respond(request, entry, entry.anonymous, etag=entry.etag, anonymous=True)
@@ -354,8 +357,9 @@ class AnonymousPageMiddleware:
     """Anonymous readers' pages straight from the cache, before sessions, authentication and CSRF are set up.
 
     Placed after the security and CSP middleware (whose headers every response needs) and before the session
-    middleware. Only GET requests with no session cookie and no messages waiting are answered here; everything
-    else, and every page not in the cache, goes on as usual.
+    middleware. Only GET requests with no session cookie and no messages waiting, at an address this process has
+    served a cached anonymous page at, are answered here; everything else, and every page not in the cache, goes on
+    as usual.
     """
 
     def __init__(self, get_response):
@@ -366,7 +370,7 @@ class AnonymousPageMiddleware:
             request.method == "GET"
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and MESSAGES_COOKIE not in request.COOKIES
-            and not request.path.startswith(SKIP_PREFIXES)
+            and request.path in _anonymous_paths
         ):
             entry = generation.get(key_for(request, "anon"))
             if entry is not None and entry.anonymous is not None:

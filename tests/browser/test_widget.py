@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from feeds import counting
+from subscriptions import services
 from subscriptions.models import AccessKey, UsageCount
 from tests.browser.harness import sign_in
 from tests.factories import make_published_page
@@ -151,7 +151,7 @@ def test_the_widget_shows_the_latest_answers_on_a_members_website(
     expect(widget(page)).to_have_class("aae dark")
 
     # Revoked: the widget shows nothing, and answers.json says why.
-    AccessKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+    services.key_revoke(key_id=key.pk, actor=nadia)
     response = load(page, f"{member_site.origin}/script.html?key={key.key}")
     assert response.status == 410
     assert response.json() == {"error": "This widget key has been revoked.", "reason": "revoked"}
