@@ -47,9 +47,12 @@ lint: $(STAMP)
 	DJANGO_SETTINGS_MODULE=qa_site.settings.test $(PY) manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=qa_site.settings.test $(PY) manage.py makemigrations --check --dry-run
 
+# The suite runs in TEST_PROCESSES processes (pytest-xdist), each test file in one of them.
+TEST_PROCESSES ?= 2
+
 pytest: $(STAMP)
 	@bash scripts/ensure-browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
 test: lint pytest
 

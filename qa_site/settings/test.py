@@ -1,7 +1,15 @@
 """Test settings: fast hashing, in-memory cache and mail, jobs in-process unless REDIS_URL is set."""
 
+import os
+import re
+
 from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, STORAGES, VAR_DIR
+
+# pytest-xdist runs the suite in several processes ("gw0", "gw1", …; `make test` uses two): each has its own test
+# database (pytest-django adds the suffix), uploads folder and Redis database.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_NUMBER = int(WORKER[2:]) if re.fullmatch(r"gw\d+", WORKER) else 0
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdef0123456789"
@@ -12,7 +20,7 @@ STORAGES = {
     **STORAGES,  # uploads as base.py chose them (MEDIA_ROOT below unless MEDIA_STORAGE_URL is set)
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MEDIA_ROOT = VAR_DIR / "test-media"
+MEDIA_ROOT = VAR_DIR / (f"test-media-{WORKER}" if WORKER else "test-media")
 WHITENOISE_AUTOREFRESH = True
 
 # Threads in the race tests open connections of their own: closed after each use, none outlives its test.
@@ -29,7 +37,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 if REDIS_URL:
     # Real Redis: jobs are stored in it and run at once in the test process (tests/test_jobs.py also runs
-    # a worker against it); cache keys are kept apart from anything else on the server.
+    # a worker against it); cache keys are kept apart from anything else on the server. Parallel test processes
+    # take the databases below the one named (15, 14, …), so that none empties another's queue or cache.
+    if WORKER_NUMBER:
+        _base, _, _db = REDIS_URL.partition("?")[0].rpartition("/")
+        REDIS_URL = f"{_base}/{(int(_db or 0) - WORKER_NUMBER) % 16}"
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "ASYNC": False, "DEFAULT_TIMEOUT": 300}}
     CACHES = {
         "default": {
