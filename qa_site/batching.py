@@ -18,10 +18,21 @@ log = logging.getLogger(__name__)
 
 
 class Batch:
+    instances = []  # every batch made, so that tests can empty them all between tests
+
     def __init__(self, deliver, *, seconds=1.0, name="batch"):
         self.deliver, self.seconds, self.name = deliver, seconds, name
         self._items, self._timer = [], None
         self._lock = threading.Lock()
+        Batch.instances.append(self)
+
+    def discard(self):
+        """Forget what has gathered, undelivered (between tests)."""
+        with self._lock:
+            self._items = []
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
 
     def add(self, item):
         with self._lock:

@@ -58,13 +58,18 @@ def clear_cache():
 def fresh_cache():
     """Rate-limit counters, e-mail cooldowns and used TOTP codes live in the cache: each test starts with none.
     Nor does a test start with the publication token an earlier test's database held."""
+    from qa_site.batching import Batch
     from qa_site.knowledge import generation
 
-    clear_cache()
-    generation.reset()
+    def forget_everything():
+        clear_cache()
+        generation.reset()
+        for batch in Batch.instances:  # widget counts and searches an earlier test left in the process
+            batch.discard()
+
+    forget_everything()
     yield
-    clear_cache()
-    generation.reset()
+    forget_everything()
 
 
 @pytest.fixture
