@@ -34,5 +34,14 @@ def record_answer_read(*, user, answer_id):
     if not networks:
         return
     day = timezone.localdate()
-    if cache.add(f"usage:read:{user.pk}:{answer_id}:{day.isoformat()}", 1, timeout=60 * 60 * 26):
+    key = f"usage:read:{user.pk}:{answer_id}:{day.isoformat()}"
+    if key in _counted:  # this process counted it already today: no round trip to Redis on every view
+        return
+    if cache.add(key, 1, timeout=60 * 60 * 26):
         record(network_ids=networks, kind=Kind.ANSWER_READ, day=day)
+    if len(_counted) >= 10_000:
+        _counted.clear()
+    _counted.add(key)
+
+
+_counted = set()  # reads this process knows are counted (the cache says so for every process)

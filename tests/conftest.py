@@ -60,12 +60,17 @@ def fresh_cache():
     Nor does a test start with the publication token an earlier test's database held."""
     from qa_site.batching import Batch
     from qa_site.knowledge import generation
+    from subscriptions import access, usage
 
     def forget_everything():
         clear_cache()
         generation.reset()
         for batch in Batch.instances:  # widget counts and searches an earlier test left in the process
             batch.discard()
+        # What processes keep in their own memory, keyed by ids the next test's database gives out again.
+        access._local_snapshots.clear()
+        access._local_grants.clear()
+        usage._counted.clear()
 
     forget_everything()
     yield
