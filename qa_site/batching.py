@@ -3,14 +3,15 @@
 Counting a widget view or logging a search is a write to Redis on every request; at thousands of requests a second
 those round trips cost more than the page. ``Batch`` keeps such items in the process's memory and hands them to its
 ``deliver`` function in one go from a timer thread, ``seconds`` after the first of them arrived: a request adds to a
-list and carries on. What a process holds when it is killed (at most that last second) is lost; that is the price
-of not writing on every request, and it is paid for counts and the search log only, never for anything a person
-did on purpose.
+list and carries on. A process that stops normally hands on what it holds as it exits; one that is killed loses it
+(at most that last second). That is the price of not writing on every request, and it is paid for counts and the
+search log only, never for anything a person did on purpose.
 
 Used only when the cache is shared (Redis): without Redis the cache is the process's own memory, as cheap as the
 list here.
 """
 
+import atexit
 import logging
 import threading
 
@@ -25,6 +26,7 @@ class Batch:
         self._items, self._timer = [], None
         self._lock = threading.Lock()
         Batch.instances.append(self)
+        atexit.register(self.flush)  # a process that stops normally (a restart, a deploy) hands on what it holds
 
     def discard(self):
         """Forget what has gathered, undelivered (between tests)."""

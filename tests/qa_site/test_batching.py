@@ -1,8 +1,13 @@
 """Small writes gathered in the process and handed on together (qa_site/batching.py)."""
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 from qa_site.batching import Batch
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_items_are_handed_on_together_a_moment_after_the_first():
@@ -34,3 +39,14 @@ def test_a_failing_delivery_is_logged_and_the_batch_carries_on(caplog):
     assert "widget counts" in caplog.text
     batch.add("y")
     assert batch.flush() == 1
+
+
+def test_a_process_that_stops_normally_hands_on_what_it_holds(tmp_path):
+    out = tmp_path / "delivered.txt"
+    script = (
+        "from qa_site.batching import Batch\n"
+        f"batch = Batch(lambda items: open({str(out)!r}, 'w').write(repr(items)), seconds=60)\n"
+        "batch.add('a view'); batch.add('a search')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, cwd=ROOT)
+    assert out.read_text() == "['a view', 'a search']"
