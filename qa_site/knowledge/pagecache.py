@@ -161,18 +161,13 @@ class _Recorder:
         self.params = None  # set by ``cacheable``
 
     def entry(self, response):
+        """The response as an ``Entry``: its text cut at each marker, wherever and however often it was output (a
+        fragment in a part of the template that was not output is simply not there)."""
         text = response.content.decode(response.charset or "utf-8")
-        chunks = []
-        for index in range(len(self.fragments)):
-            marker = f"<!--{self.nonce}:{index}-->"
-            before, found, text = text.partition(marker)
-            if not found:  # a fragment inside a part of the template that was not output: cannot be assembled
-                return None
-            chunks.append(before)
-        chunks.append(text)
+        pieces = re.split(f"<!--{re.escape(self.nonce)}:(\\d+)-->", text)
         return Entry(
-            chunks=chunks,
-            fragments=self.fragments,
+            chunks=pieces[0::2],
+            fragments=[self.fragments[int(index)] for index in pieces[1::2]],
             effects=self.effects,
             status=response.status_code,
             content_type=response.get("Content-Type", "text/html; charset=utf-8"),
@@ -294,7 +289,7 @@ def deliver(request, entry, audience):
 
 
 def _record(request, view, args, kwargs):
-    """Render the view with fragments left as markers: (response, entry or None if it cannot be assembled)."""
+    """Render the view with fragments left as markers: (response, recorder, entry; None for a streamed response)."""
     recorder = request._page_recorder = _Recorder()
     try:
         response = view(request, *args, **kwargs)
@@ -334,7 +329,7 @@ def cached(view):
         if entry is not None:
             return deliver(request, entry, audience)
         response, recorder, entry = _record(request, view, args, kwargs)
-        if entry is None:
+        if entry is None:  # a streamed response: nothing to assemble
             for name, effect_args in recorder.effects:  # recorded, so not done yet
                 _effects[name](request, **effect_args)
             return response

@@ -219,3 +219,18 @@ def test_queries_per_page_do_not_grow_with_the_knowledge_base(client, answers, t
     assert many == few
     assert all(cached == 0 for (who, _path), (_rendered, cached) in few.items() if who == "anonymous")
     assert max(cached for (_rendered, cached) in few.values()) <= 6, few
+
+
+def test_a_page_is_cut_at_its_fragments_wherever_and_however_often_they_were_output():
+    from django.http import HttpResponse
+
+    from qa_site.knowledge.pagecache import _Recorder
+
+    recorder = _Recorder()
+    for name in ("nav", "account", "messages"):
+        recorder.fragments.append((name, {}))
+    marker = f"<!--{recorder.nonce}:" + "{}-->"
+    page = f"<h1>{marker.format(2)}</h1><p>{marker.format(0)}</p><!--other:1-->"  # "account" was never output
+    entry = recorder.entry(HttpResponse(page))
+    assert entry.fragments == [("messages", {}), ("nav", {})]
+    assert entry.chunks == ["<h1>", "</h1><p>", "</p><!--other:1-->"]
