@@ -169,3 +169,17 @@ def make_image(title="Portrait", **kwargs):
         file=SimpleUploadedFile("portrait.png", image_bytes(**kwargs), content_type="image/png"),
         collection=Collection.get_first_root_node(),
     )
+
+
+def make_answers_for_each_audience(*, topic, northshire, westvale, expert):
+    """A public answer and one shared with each of two networks only: what listings, search and caches must keep
+    apart."""
+    return {
+        "public": make_published_page(topic=topic, title="Public answer on registering", expert=expert),
+        "northshire": make_published_page(
+            topic=topic, title="Northshire-only answer", visibility="network", network=northshire, expert=expert
+        ),
+        "westvale": make_published_page(
+            topic=topic, title="Westvale-only answer", visibility="network", network=westvale, expert=expert
+        ),
+    }

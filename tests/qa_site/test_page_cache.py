@@ -18,7 +18,7 @@ from qa_site.knowledge.bulk import BulkQuestion, bulk_create_question_pages
 from search import querylog
 from search.models import SearchQueryLog
 from subscriptions.models import UsageCount
-from tests.factories import MembershipFactory, make_published_page
+from tests.factories import MembershipFactory, make_answers_for_each_audience, make_published_page
 
 
 def get(client, path, **headers):
@@ -30,19 +30,7 @@ def get(client, path, **headers):
 @pytest.fixture
 def answers(topic, northshire, westvale, erin, run_on_commit):
     with run_on_commit():  # indexed for search after commit
-        return _answers(topic, northshire, westvale, erin)
-
-
-def _answers(topic, northshire, westvale, erin):
-    return {
-        "public": make_published_page(topic=topic, title="Can trustees be paid?", expert=erin),
-        "northshire": make_published_page(
-            topic=topic, title="Northshire-only answer", visibility="network", network=northshire, expert=erin
-        ),
-        "westvale": make_published_page(
-            topic=topic, title="Westvale-only answer", visibility="network", network=westvale, expert=erin
-        ),
-    }
+        return make_answers_for_each_audience(topic=topic, northshire=northshire, westvale=westvale, expert=erin)
 
 
 def reader_pages(topic, page):

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from qa_site.knowledge import generation
-from tests.factories import make_published_page
+from tests.factories import make_answers_for_each_audience, make_published_page
 
 
 @pytest.fixture
@@ -20,15 +20,7 @@ def indexed_pages(topic, northshire, westvale, erin, run_on_commit):
 
 
 def _pages(topic, northshire, westvale, erin):
-    return {
-        "public": make_published_page(topic=topic, title="Public answer on registering", expert=erin),
-        "northshire": make_published_page(
-            topic=topic, title="Northshire-only answer", visibility="network", network=northshire, expert=erin
-        ),
-        "westvale": make_published_page(
-            topic=topic, title="Westvale-only answer", visibility="network", network=westvale, expert=erin
-        ),
-    }
+    return make_answers_for_each_audience(topic=topic, northshire=northshire, westvale=westvale, expert=erin)
 
 
 def titles(response):
