@@ -8,7 +8,15 @@ from subscriptions import access
 from .models import Follow
 
 
-@pagecache.fragment("follow", "feeds/alerts/includes/follow_button.html")
+def _follow_vary(request, context):
+    if not context["show"]:
+        return ()
+    follow = context["follow"]
+    followed = (follow.pk, follow.frequency) if follow else None
+    return (context["page"]["pk"], context["is_topic"], followed, context["next"])
+
+
+@pagecache.fragment("follow", "feeds/alerts/includes/follow_button.html", vary=_follow_vary)
 def follow(request, *, page_id, is_topic):
     """For subscribers: their follow of the page (a topic, or an answer), and the form to change it."""
     user = request.user

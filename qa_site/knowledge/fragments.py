@@ -11,22 +11,46 @@ from .forms import RatingForm
 from .models import AnswerRating, helpful_summary, rating_summary
 
 
-@pagecache.fragment("nav", "includes/nav_personal.html")
+def _nav_vary(request, context):
+    return tuple(sorted(context["nav"].items()))
+
+
+def _account_vary(request, context):
+    user = context["user"]
+    return (user.pk, user.display_name) if user.is_authenticated else None  # signed out: the page's own address
+
+
+def _messages_vary(request, context):
+    return () if not context["messages"] else None  # nothing to say: the same (empty) text for everyone
+
+
+def _answer_feedback_vary(request, context):
+    mine = context.get("my_rating")
+    return (
+        tuple(sorted(context["page"].items())),
+        tuple(sorted(context["helpful"].items())),
+        tuple(sorted(context.get("rating", {}).items())),
+        "rating_form" in context,
+        (mine.stars, mine.comment) if mine else None,
+    )
+
+
+@pagecache.fragment("nav", "includes/nav_personal.html", vary=_nav_vary)
 def nav(request):
     return navigation(request)
 
 
-@pagecache.fragment("account", "includes/account.html")
+@pagecache.fragment("account", "includes/account.html", vary=_account_vary)
 def account(request):
     return {}
 
 
-@pagecache.fragment("messages", "includes/messages.html")
+@pagecache.fragment("messages", "includes/messages.html", vary=_messages_vary)
 def messages(request):
     return {"messages": get_messages(request) if hasattr(request, "_messages") else []}
 
 
-@pagecache.fragment("answer_feedback", "knowledge/includes/answer_feedback.html")
+@pagecache.fragment("answer_feedback", "knowledge/includes/answer_feedback.html", vary=_answer_feedback_vary)
 def answer_feedback(request, *, page_id, question_id, expert_id):
     """For a reader of the full answer: "Was this helpful?" (and its counts, for coordinators and the answer's
     expert), the rating summary, and the reader's own rating with the form to change it."""

@@ -64,22 +64,30 @@ from . import generation
 MESSAGES_COOKIE = CookieStorage.cookie_name
 _CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
 PAGE_SECONDS = 60 * 60  # besides the generation: bounds how long a change that sends no signal takes to show
-_fragments = {}  # name -> (template name, context function)
+_fragments = {}  # name -> (template name, context function, vary function or None)
+_rendered = OrderedDict()  # (fragment name, vary key) -> text with CSRF_STAND_IN where the reader's token goes
+RENDERED_FRAGMENTS = 4096  # kept per process, the most recently used
+_rendered_lock = threading.Lock()
+CSRF_STAND_IN = "qa-csrf-" + get_random_string(24)  # never a real token: it is replaced before the page leaves
 _effects = {}  # name -> function(request, **args)
 
 
 # --- Registering fragments and effects ---------------------------------------------------------------------------
 
 
-def fragment(name, template):
+def fragment(name, template, *, vary=None):
     """Register ``func(request, **args) -> context`` as the fragment ``name``, rendered with ``template``.
 
     The template gets ``request``, ``user``, ``nav`` and ``csrf_token`` besides what the function returns. Arguments
     come from the page's template and are kept in the cache: plain values only (numbers, strings, booleans).
+
+    ``vary(request, context) -> key`` (optional) names everything the template reads besides the CSRF token, as a
+    hashable value: the text rendered for a key is kept in the process and used again for the same key, with the
+    reader's own token put in. It returns None where the text must be rendered afresh.
     """
 
     def register(func):
-        _fragments[name] = (template, func)
+        _fragments[name] = (template, func, vary)
         return func
 
     return register
@@ -124,10 +132,26 @@ def _fragment_context(request):
 
 
 def render_fragment(request, name, args):
-    template_name, func = _fragments[name]
+    template_name, func, vary = _fragments[name]
     context = _fragment_context(request)
     context.update(func(request, **args) or {})
-    return get_template(template_name).render(context)
+    key = vary(request, context) if vary is not None else None
+    if key is None:
+        return get_template(template_name).render(context)
+    key = (name, key)
+    with _rendered_lock:
+        text = _rendered.get(key)
+        if text is not None:
+            _rendered.move_to_end(key)
+    if text is None:
+        text = get_template(template_name).render({**context, "csrf_token": CSRF_STAND_IN})
+        with _rendered_lock:
+            _rendered[key] = text
+            if len(_rendered) > RENDERED_FRAGMENTS:
+                _rendered.popitem(last=False)
+    if CSRF_STAND_IN in text:  # only then: asking for the token may set the reader's CSRF cookie
+        text = text.replace(CSRF_STAND_IN, str(context["csrf_token"]))
+    return text
 
 
 def personal(request, name, args):
