@@ -142,9 +142,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "qa_site.accounts.backends.ModelBackend",
+    "qa_site.accounts.backends.AuthenticationBackend",
 ]
+SESSION_ENGINE = "qa_site.accounts.sessions"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
