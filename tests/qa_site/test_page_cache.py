@@ -222,3 +222,31 @@ def test_a_page_is_cut_at_its_fragments_wherever_and_however_often_they_were_out
     entry = recorder.entry(HttpResponse(page))
     assert entry.fragments == [("messages", {}), ("nav", {})]
     assert entry.chunks == ["<h1>", "</h1><p>", "</p><!--other:1-->"]
+
+
+def test_forms_on_a_page_from_the_cache_carry_each_readers_own_working_token(answers, alice, northshire):
+    """Fragments are kept rendered in the process with a stand-in for the CSRF token: each reader must get their own,
+    and it must work."""
+    import re
+
+    from django.conf import settings
+
+    from feeds.models import Follow
+    from qa_site.knowledge import pagecache
+    from qa_site.knowledge.models import HelpfulVote
+
+    page = answers["public"]
+    nina = MembershipFactory(network=northshire).user
+    for reader in (alice, nina, alice):  # rendered, then Nina's and Alice's again from what was kept
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(reader)
+        body = browser.get(page.url).content.decode()
+        assert pagecache.CSRF_STAND_IN not in body
+        (token,) = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', body))
+        assert settings.CSRF_COOKIE_NAME in browser.cookies  # the token is backed by this reader's own cookie
+        response = browser.post(f"/answers/{page.pk}/helpful/", {"helpful": "yes", "csrfmiddlewaretoken": token})
+        assert response.status_code == 302, response.status_code
+        response = browser.post("/alerts/follow/", {"page": page.pk, "next": page.url, "csrfmiddlewaretoken": token})
+        assert response.status_code == 302, response.status_code
+    assert HelpfulVote.objects.filter(page_id=page.pk, helpful=True).count() == 2
+    assert set(Follow.objects.filter(question_page=page).values_list("user_id", flat=True)) == {alice.pk, nina.pk}
