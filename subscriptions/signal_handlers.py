@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
+from qa_site.accounts import middleware as two_factor
+
 from . import access
 from .models import AccessKey, Membership, Plan, Subscription
 
@@ -37,6 +39,7 @@ def _user_changed(sender, instance, update_fields=None, **kwargs):
 
 def _expert_profile_changed(sender, instance, **kwargs):
     access.forget_snapshots([instance.user_id])
+    two_factor.forget_panel([instance.user_id])
 
 
 def connect():

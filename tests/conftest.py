@@ -58,8 +58,9 @@ def clear_cache():
 def fresh_cache():
     """Rate-limit counters, e-mail cooldowns and used TOTP codes live in the cache: each test starts with none.
     Nor does a test start with the publication token an earlier test's database held."""
+    from qa_site.accounts import middleware as two_factor
     from qa_site.batching import Batch
-    from qa_site.knowledge import generation
+    from qa_site.knowledge import generation, pagecache
     from subscriptions import access, usage
 
     def forget_everything():
@@ -71,6 +72,8 @@ def fresh_cache():
         access._local_snapshots.clear()
         access._local_grants.clear()
         usage._counted.clear()
+        two_factor._on_panel.clear()
+        pagecache._rendered.clear()
 
     forget_everything()
     yield

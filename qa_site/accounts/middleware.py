@@ -7,6 +7,8 @@ page except allauth's own (sign-in and out, e-mail, password, re-authentication,
 and media.
 """
 
+import time
+
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
@@ -20,18 +22,38 @@ SETUP_MESSAGE = (
 )
 
 
+PANEL_MEMO_SECONDS = 10
+_on_panel = {}  # user id -> (on the expert panel, until when this process may rely on it)
+
+
 def must_use_two_factor(user):
     """Is ``user`` someone who must sign in with two factors: a coordinator, or an expert on the panel?
 
     The expert's profile is read through the relation the experts app adds to the user, so that this
-    lowest layer never imports it (see docs/architecture.md).
+    lowest layer never imports it (see docs/architecture.md). This runs on every signed-in request, so each
+    process keeps the answer for ``PANEL_MEMO_SECONDS``: a change to a profile is seen at once in the process that
+    made it (``forget_panel``) and within that time in the others.
     """
     if not (user and user.is_authenticated and user.is_active):
         return False
     if user.is_staff:
         return True
+    now = time.monotonic()
+    found = _on_panel.get(user.pk)
+    if found is not None and found[1] > now:
+        return found[0]
     profile = getattr(user, "expert_profile", None)
-    return bool(profile and profile.is_on_panel)
+    on_panel = bool(profile and profile.is_on_panel)
+    if len(_on_panel) > 10_000:
+        _on_panel.clear()
+    _on_panel[user.pk] = (on_panel, now + PANEL_MEMO_SECONDS)
+    return on_panel
+
+
+def forget_panel(user_ids):
+    """After a change to these people's expert profiles (called by the access policy's signal handlers)."""
+    for user_id in user_ids:
+        _on_panel.pop(user_id, None)
 
 
 def has_totp(user):

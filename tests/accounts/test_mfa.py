@@ -89,6 +89,18 @@ def test_a_retired_expert_is_not_forced(client, required, topic):
     assert client.get("/").status_code == 200
 
 
+def test_an_expert_taken_onto_the_panel_is_asked_at_once_and_one_retired_is_let_go(client, required, topic):
+    expert = make_expert(topics=[topic], status=ExpertProfile.Status.RETIRED)
+    client.force_login(expert.user)
+    assert client.get("/").status_code == 200  # remembered by this process for a few seconds…
+    expert.status = ExpertProfile.Status.ACTIVE
+    expert.save()  # … but a change to the profile is seen at once
+    assert (client.get("/").status_code, client.get("/")["Location"]) == (302, SETUP)
+    expert.status = ExpertProfile.Status.RETIRED
+    expert.save()
+    assert client.get("/").status_code == 200
+
+
 def test_advisers_and_people_without_a_role_are_never_forced(client, required, alice, nadia, nobody):
     for person in (alice, nadia, nobody):
         client.force_login(person)
