@@ -31,6 +31,7 @@ parameter, so nothing a person types is ever full-text syntax. Several words mus
 they match nothing, any of them may (``Results.relaxed``).
 """
 
+import re
 import time
 from contextlib import contextmanager, nullcontext
 from itertools import islice
@@ -137,7 +138,10 @@ class _Ask:
 
 
 BM25 = "bm25(10.0, 4.0, 1.0, 0.0)"  # weights of title, question, answer, tags
-TAG = "zq"  # starts every filter token; no word of the text does (a query's words that would are dropped)
+TAG = "zq"  # starts every filter token (see _SQLite.tags)
+# A word that could be, or stem to, a filter token: searched in the text columns only (a column filter makes FTS5
+# read its matches' positions, so only for these). Every other word, "zq…" ones included, is searched as it is.
+_LIKE_A_TAG = re.compile(rf"^{TAG}(public|network|[ntxy]\d)", re.IGNORECASE)
 
 
 class _SQLite:
@@ -155,9 +159,13 @@ class _SQLite:
 
     @staticmethod
     def terms(ask):
-        # Each word a quoted FTS5 string: whatever it holds is text, never syntax. No column filter: it would
-        # make FTS5 read every match's positions, and no text word looks like a tag (TAG).
-        quoted = ['"' + word.replace('"', '""') + '"' for word in ask.words if not word.startswith(TAG)] or ['""']
+        # Each word a quoted FTS5 string: whatever it holds is text, never syntax. No column filter (it would
+        # make FTS5 read every match's positions) but for a word that might be taken for a filter token.
+        quoted = []
+        for word in ask.words:
+            term = '"' + word.replace('"', '""') + '"'
+            quoted.append("{title question answer} : " + term if _LIKE_A_TAG.match(word) else term)
+        quoted = quoted or ['""']
         return "(" + (" OR " if ask.any_word else " ").join(quoted) + ")"
 
     def tagged(self, ask):

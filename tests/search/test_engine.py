@@ -311,3 +311,21 @@ def test_with_facets_the_results_are_those_without(engine, monkeypatch, walk_at_
         without = engine.search("lease", audience=EVERYONE, offset=offset, limit=3, facets=False)
         assert (with_facets.total, ids(with_facets.hits)) == (without.total, ids(without.hits)) == (10, ids(without.hits))
         assert sum(value.count for value in with_facets.facets["year"]) == 10
+
+
+def test_words_beginning_with_zq_are_searched_like_any_other(engine):
+    """On SQLite, filter tokens in the index start with "zq": a word that starts so is still searched, and a word
+    that looks exactly like a filter token finds the text, never the rows that token filters."""
+    engine.index(
+        [
+            doc(1, "Zqwerty keyboard grant"),
+            doc(2, "Part zqt1 of the form", topic_id=1),
+            doc(3, "Another answer on topic one", topic_id=1),
+            doc(4, "Network answer", visibility="network", network_id=NORTH),
+        ]
+    )
+    assert ids(engine.search("zqwerty", audience=EVERYONE).hits) == [1]
+    assert ids(engine.search("zqt1", audience=EVERYONE).hits) == [2]  # not every answer on topic 1
+    assert engine.search("zqpublic", audience=EVERYONE).total == 0  # not every public answer
+    assert engine.search(f"zqn{NORTH}", audience=Audience(network_ids=frozenset({NORTH}))).total == 0
+    assert ids(engine.search("zqwerty grant", audience=EVERYONE).hits) == [1]
