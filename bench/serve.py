@@ -225,6 +225,21 @@ def generate_answers(size, seed):
     return time.monotonic() - started
 
 
+def settle_database():
+    """After a bulk load, the state a database in use reaches by itself: PostgreSQL's statistics and visibility map
+    (autovacuum, which may not have come by yet: without it every match's row is checked, ~2x slower searches),
+    SQLite's statistics and its full-text index merged into one segment (what a search index rebuild leaves)."""
+    from django.db import connection
+
+    print("  VACUUM ANALYZE / optimize …", flush=True)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE")
+        else:
+            cursor.execute("INSERT INTO qa_search_fts (qa_search_fts) VALUES ('optimize')")
+            cursor.execute("ANALYZE")
+
+
 def prepare(argv):
     """Run by the orchestrator in a process of its own, with the stack's environment: fill the bench database,
     make the adviser, their session and a widget key, collect static files (production), count queries per page,
@@ -270,6 +285,7 @@ def prepare(argv):
         print(f"  generating {args.size:,} answers on {connection.vendor} …", flush=True)
         generated = round(generate_answers(args.size, args.seed), 1)
         print(f"  generated in {generated:.0f} s", flush=True)
+        settle_database()
     _, _, networks = ensure_cast()
     adviser, widget_key = ensure_adviser(networks[NETWORK])
 
