@@ -26,7 +26,10 @@ def _user_statement(alias):
         )
         columns = [field.get_col(model._meta.db_table) for field in fields]
         converters = [
-            [(converter, column) for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection)]
+            [
+                (converter, column)
+                for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            ]
             for column in columns
         ]
         _statement[alias] = (sql, [field.attname for field in fields], converters)

@@ -423,7 +423,9 @@ class _Postgres:
         if RANK_WINDOW * self._entries(cursor) / total > WALK_AT_MOST:
             return self.count_and_window(cursor, ask)[1]
         tsquery, words = self.tsquery(ask)
-        cursor.execute("SELECT set_config('enable_indexscan', 'on', true), set_config('enable_bitmapscan', 'off', true)")
+        cursor.execute(
+            "SELECT set_config('enable_indexscan', 'on', true), set_config('enable_bitmapscan', 'off', true)"
+        )
         try:
             cursor.execute(
                 f"""

@@ -77,7 +77,8 @@ def test_load_user_reads_what_the_orm_reads(alice):
     loaded = load_user(alice.pk)
     for field in get_user_model()._meta.concrete_fields:
         mine, theirs = getattr(loaded, field.attname), getattr(expected, field.attname)
-        assert mine == theirs and type(mine) is type(theirs), field.attname
+        assert mine == theirs, field.attname
+        assert type(mine) is type(theirs), field.attname
     assert not loaded._state.adding
     loaded.first_name = "Alicia"
     loaded.save(update_fields=["first_name"])  # an instance like any other

@@ -40,7 +40,9 @@ def test_links_are_kept_but_marked_nofollow():
 
 def test_a_list_typed_straight_after_a_line_is_a_list():
     """Experts type lists without a blank line before them, as the help text says they may."""
-    html = render_markdown("The policy should cover:\n- who may claim\n- what they may claim\n\nThen:\n1. agree it\n2. minute it")
+    html = render_markdown(
+        "The policy should cover:\n- who may claim\n- what they may claim\n\nThen:\n1. agree it\n2. minute it"
+    )
     assert "<ul>\n<li>who may claim</li>\n<li>what they may claim</li>\n</ul>" in html
     assert "<ol>\n<li>agree it</li>\n<li>minute it</li>\n</ol>" in html
     assert "<p>The policy should cover:</p>" in html
@@ -50,4 +52,5 @@ def test_tables_links_and_emphasis_render_as_written():
     html = render_markdown("**Note** the [form](https://example.org/form).\n\n| Fee | Who |\n|---|---|\n| £10 | all |")
     assert "<strong>Note</strong>" in html
     assert '<a href="https://example.org/form" rel="nofollow noopener">form</a>' in html
-    assert "<table>" in html and "<td>£10</td>" in html
+    assert "<table>" in html
+    assert "<td>£10</td>" in html

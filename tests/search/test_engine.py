@@ -309,7 +309,9 @@ def test_with_facets_the_results_are_those_without(engine, monkeypatch, walk_at_
     for offset in (0, 3, 6, 9):
         with_facets = engine.search("lease", audience=EVERYONE, offset=offset, limit=3, facets=True)
         without = engine.search("lease", audience=EVERYONE, offset=offset, limit=3, facets=False)
-        assert (with_facets.total, ids(with_facets.hits)) == (without.total, ids(without.hits)) == (10, ids(without.hits))
+        assert (
+            (with_facets.total, ids(with_facets.hits)) == (without.total, ids(without.hits)) == (10, ids(without.hits))
+        )
         assert sum(value.count for value in with_facets.facets["year"]) == 10
 
 
