@@ -10,8 +10,10 @@ def navigation(request):
     user = request.user
     if not user.is_authenticated:
         return {"nav": {}}
+    can_ask = access.can_ask(user)
     nav = {
-        "can_ask": access.can_ask(user),
+        "can_ask": can_ask,
+        "has_questions": can_ask or user.questions_asked.exists(),
         "is_expert": access.is_panel_expert(user),
         "is_coordinator": access.is_coordinator(user),
         "is_network_admin": Membership.objects.filter(user=user, role=Membership.Role.ADMIN).exists(),

@@ -107,10 +107,14 @@ def snapshot(user):
     data = found[0] if found is not None and found[1] > now else cache.get(key)
     if data is None:
         forget(user)
+        networks = sorted(live_network_ids(user))
         data = {
-            "networks": sorted(live_network_ids(user)),
+            "networks": networks,
             "expert": is_panel_expert(user),
             "network_admin": Membership.objects.filter(user=user, role=Membership.Role.ADMIN).exists(),
+            # Through the relation the core adds to the user (this layer does not import it): only asked when the
+            # person cannot ask now, so that their earlier questions stay within reach.
+            "asked": bool(networks) or user.questions_asked.exists(),
         }
         cache.set(key, data, SNAPSHOT_SECONDS)
     else:
@@ -121,6 +125,24 @@ def snapshot(user):
         _local_snapshots.clear()
     _local_snapshots[user.pk] = (data, now + SNAPSHOT_LOCAL_SECONDS)
     return data
+
+
+def lapsed_networks(user):
+    """The networks ``user`` belongs to that give them no access today, for telling them why and who can renew:
+    ``[{"network", "ended_on" (the last day of access, or None if it never subscribed), "admins" (users)}]``."""
+    live = live_network_ids(user)
+    found = []
+    for membership in Membership.objects.filter(user=user).exclude(network_id__in=live).select_related("network"):
+        network = membership.network
+        last = Subscription.objects.filter(network=network).order_by("-access_until").first()
+        admins = [
+            admin.user
+            for admin in Membership.objects.filter(network=network, role=Membership.Role.ADMIN)
+            .select_related("user")
+            .order_by("user__first_name", "user__email")
+        ]
+        found.append({"network": network, "ended_on": last.access_until if last else None, "admins": admins})
+    return found
 
 
 def forget_snapshots(user_ids):

@@ -250,6 +250,7 @@ def audience_of(request):
     networks, expert = snapshot["networks"], snapshot["expert"]
     request.qa_nav = {
         "can_ask": bool(networks),
+        "has_questions": snapshot.get("asked", bool(networks)),
         "is_expert": expert,
         "is_coordinator": False,
         "is_network_admin": snapshot["network_admin"],

@@ -29,7 +29,9 @@ def _ask_rate(group, request):
 def ask(request):
     networks = access.networks_for_asking(request.user)
     if not networks:
-        return render(request, "knowledge/no_access.html", status=403)
+        lapsed = access.lapsed_networks(request.user)
+        asked = request.user.questions_asked.exists()
+        return render(request, "knowledge/no_access.html", {"lapsed": lapsed, "asked": asked}, status=403)
     # Told before writing, not after: networks that have used their allowance are not offered.
     allowances = [(network, *access.allowance(network)) for network in networks]
     open_ids = [network.pk for network, left, _ in allowances if left != 0]

@@ -81,7 +81,46 @@ def test_member_of_an_expired_network_is_told_why_they_cannot_ask(client, carol,
     client.force_login(carol)
     response = client.get(reverse("knowledge:ask"))
     assert response.status_code == 403
-    assert "not a member of a network with a current subscription" in response.content.decode()
+    assert "has no current subscription" in response.content.decode()
+
+
+def test_an_adviser_whose_subscription_ended_is_told_which_network_when_and_who_can_renew(
+    client, carol, eastmoor, topic
+):
+    from django.utils import dateformat
+    from django.utils.html import escape
+
+    from subscriptions.models import Membership
+    from tests.factories import MembershipFactory, UserFactory
+
+    admin = UserFactory(email="ella.admin@example.test", first_name="Ella", last_name="Moorland")
+    MembershipFactory(network=eastmoor, user=admin, role=Membership.Role.ADMIN)
+    ended_on = eastmoor.subscriptions.get().access_until
+    Question.objects.create(
+        asker=carol, network=eastmoor, topic=topic, title="An old question", details="d" * 40, sla_hours=48
+    )
+    client.force_login(carol)
+    body = client.get(reverse("knowledge:ask")).content.decode()
+    assert "Eastmoor VA" in body
+    assert f"ended on {dateformat.format(ended_on, 'j F Y')}" in body
+    assert escape("Ella Moorland") in body
+    assert 'href="mailto:ella.admin@example.test"' in body
+    assert f'href="{reverse("knowledge:my_questions")}"' in body  # her questions are still hers
+    mine = client.get(reverse("knowledge:my_questions")).content.decode()
+    assert "An old question" in mine
+    assert "You can't ask new questions just now" in mine
+
+
+def test_my_questions_stays_in_the_navigation_after_the_subscription_ends(client, carol, eastmoor, site_tree, topic):
+    Question.objects.create(
+        asker=carol, network=eastmoor, topic=topic, title="An old question", details="d" * 40, sla_hours=48
+    )
+    client.force_login(carol)
+    for path in ("/", "/topics/", "/questions/"):  # a cached reader page, and a page rendered each time
+        body = client.get(path).content.decode()
+        assert f'<a href="{reverse("knowledge:my_questions")}">My questions</a>' in body, path
+        assert "Ask a question</a>" not in body, path
+    assert "An old question" in client.get(reverse("knowledge:my_questions")).content.decode()
 
 
 def test_ask_link_with_a_junk_topic_parameter_still_works(client, alice, topic):
