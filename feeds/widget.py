@@ -110,7 +110,9 @@ def _options(request, key):
     raw = request.GET.get("count", "")
     if raw == "":
         count = COUNT_DEFAULT
-    elif raw.isascii() and raw.isdigit() and 1 <= int(raw) <= COUNT_MAX:
+    elif (
+        raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= COUNT_MAX
+    ):  # int() refuses 4,300+ digits
         count = int(raw)
     else:
         raise _bad(f"count must be a whole number from 1 to {COUNT_MAX}.")

@@ -153,7 +153,10 @@ class CopyReviewView(CoordinatorView):
 
 
 def _int(value):
-    return int(value) if (value or "").isdigit() else None
+    value = value or ""
+    return (
+        int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+    )  # int() refuses 4,300+ digits
 
 
 class ReviewView(CopyReviewView):

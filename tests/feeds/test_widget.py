@@ -127,6 +127,7 @@ def test_a_key_limited_to_topics_shows_only_those(client, key, answers, topic, o
         ({"count": "0"}, "count must be a whole number from 1 to 20."),
         ({"count": "-1"}, "count must be a whole number from 1 to 20."),
         ({"count": "٣"}, "count must be a whole number from 1 to 20."),
+        ({"count": "1" * 5000}, "count must be a whole number from 1 to 20."),  # past int()'s digit limit
         ({"topic": "no-such-topic"}, "There is no topic “no-such-topic”."),
     ],
 )
