@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa_site.knowledge import services
 from tests.browser.harness import sign_in
+from tests.factories import ask
 
 PHONE = {"width": 390, "height": 844}
 
@@ -15,15 +15,9 @@ def overflow(page):
 
 @pytest.mark.browser
 def test_the_expert_dashboard_fits_a_phone(live_server, new_page, alice, northshire, erin, topic, run_on_commit):
-    with run_on_commit():  # routed to Erin: her queue has a row
-        services.question_submit(
-            asker=alice,
-            network=northshire,
-            topic=topic,
-            title="Can our trustees be paid for the bookkeeping one of them does for the charity every month?",
-            details="One trustee keeps the books; the others would like to pay her a small monthly fee for it.",
-            visibility="public",
-        )
+    # Routed to Erin: her queue has a row, with a long title.
+    title = "Can our trustees be paid for the bookkeeping one of them does for the charity every month?"
+    ask(run_on_commit, alice, northshire, topic, title=title)
     page = new_page()
     page.set_viewport_size(PHONE)
     sign_in(page, erin)
