@@ -34,6 +34,16 @@ from .clock import BusinessCalendar
 LISTING_PAGE_SIZE = 20
 
 
+# Callables rather than ``dt.time`` values: Django's system check warns about a fixed time default
+# (fields.W161) whenever the checks happen to run within ten seconds of that time of day.
+def default_office_opens():
+    return dt.time(9, 0)
+
+
+def default_office_closes():
+    return dt.time(17, 0)
+
+
 @register_setting(icon="time")
 class SLASettings(BaseGenericSetting):
     """How the SLA clock counts, set by coordinators in the admin (Settings → SLA settings)."""
@@ -43,8 +53,8 @@ class SLASettings(BaseGenericSetting):
         SCOTLAND = "SCT", "Scotland"
         NORTHERN_IRELAND = "NIR", "Northern Ireland"
 
-    opens = models.TimeField("office hours start", default=dt.time(9, 0))
-    closes = models.TimeField("office hours end", default=dt.time(17, 0))
+    opens = models.TimeField("office hours start", default=default_office_opens)
+    closes = models.TimeField("office hours end", default=default_office_closes)
     bank_holidays = models.CharField(
         "bank holidays of", max_length=3, choices=Region.choices, default=Region.ENGLAND_AND_WALES
     )

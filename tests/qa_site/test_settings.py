@@ -1,12 +1,15 @@
 """Settings read from the environment fail loudly, and production passes Django's deployment checks."""
 
+import datetime as dt
 import json
 import os
 import re
 import subprocess
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from qa_site.settings.env import env_bool, env_int, env_list, env_str, env_url
@@ -180,3 +183,12 @@ def test_make_run_gives_links_the_address_it_serves_on(variables, expected):
         timeout=60,
     )
     assert result.stdout.strip() == expected, result.stderr
+
+
+@pytest.mark.parametrize("time_of_day", [dt.time(8, 59, 55), dt.time(9, 0, 3), dt.time(17, 0, 0)])
+def test_the_system_checks_pass_at_any_time_of_day(time_of_day):
+    # CI once ran the checks at 09:00:0x and Django warned that the office hours' default was a fixed time.
+    moment = dt.datetime.combine(dt.date(2026, 12, 7), time_of_day, tzinfo=dt.UTC)
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        messages = checks.run_checks(include_deployment_checks=False)
+    assert [m.id for m in messages if m.level >= checks.WARNING] == []
