@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "qa_site.scheduling",
     "qa_site.network",
     "qa_site.imports",
+    "qa_site.devmail",  # the development mailbox (/admin/mail/): idle unless its e-mail backend is in use
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

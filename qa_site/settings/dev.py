@@ -1,5 +1,7 @@
 """Local development: the embedded default that `make run` serves."""
 
+import os
+
 from .base import *  # noqa: F403
 from .env import env_bool, env_list, env_str
 
@@ -10,3 +12,9 @@ INTERNAL_IPS = ["127.0.0.1"]
 PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "dev-only-webhook-secret")
 # The demo logins (coordinator, expert) work without setting up two-factor authentication first.
 MFA_REQUIRED_FOR_STAFF_AND_EXPERTS = env_bool("MFA_REQUIRED_FOR_STAFF_AND_EXPERTS", False)
+
+# E-mail is kept, not sent: each one is written to var/mail/ as one .eml file, with one line on the console, and
+# listed for coordinators at /admin/mail/ (qa_site/devmail). EMAIL_URL (e.g. console://) chooses otherwise.
+DEV_MAILBOX_DIR = VAR_DIR / "mail"  # noqa: F405
+if "EMAIL_URL" not in os.environ:
+    EMAIL_BACKEND = "qa_site.devmail.MailboxBackend"
