@@ -472,3 +472,56 @@ def validate_period(starts_on, ends_on):
         raise ValidationError("A period must end on or after the day it starts.")
     if ends_on - starts_on > dt.timedelta(days=3 * 366):
         raise ValidationError("A period can be at most three years.")
+
+
+class JoinRequest(models.Model):
+    """An umbrella organisation asks to subscribe through ``/subscribe/``; a coordinator approves or refuses.
+
+    Approving creates the network, makes the applicant its admin and starts the subscription chosen here: a free
+    trial of the plan's length, or a paid year with its first invoice.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a decision"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+
+    class Start(models.TextChoices):
+        TRIAL = "trial", "Start with a free trial"
+        INVOICE = "invoice", "Subscribe now and be invoiced"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    start = models.CharField(max_length=10, choices=Start.choices)
+    seats = models.PositiveIntegerField()
+    name = models.CharField("organisation name", max_length=200)
+    website = models.URLField(blank=True)
+    members_description = models.TextField(
+        "who your members are", max_length=2000, blank=True, help_text="Roughly how many, and what they do."
+    )
+    billing_email = models.EmailField()
+    billing_address = models.TextField(max_length=1000)
+    vat_number = models.CharField("VAT number", max_length=30, blank=True)
+    purchase_order = models.CharField("purchase order number", max_length=50, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    network = models.ForeignKey(Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(status="pending"), name="one_pending_join_per_person")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def is_trial(self):
+        return self.start == self.Start.TRIAL

@@ -1,11 +1,12 @@
 """Tasks the subscriptions app puts in the outbox: e-mails about a network's subscription, invoices and
 invitations. Each re-reads and is safe to repeat."""
 
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from qa_site.mail import send_templated
 
-from .models import Invitation, Invoice, Membership, Subscription
+from .models import Invitation, Invoice, JoinRequest, Membership, Subscription
 
 
 def billing_recipients(network):
@@ -85,4 +86,43 @@ def send_invitation(invitation_id):
         to=invitation.email,
         template="subscriptions/emails/invitation",
         context={"invitation": invitation, "path": reverse("network:invitation", args=[invitation.token])},
+    )
+
+
+def _coordinator_addresses():
+    return list(
+        get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="").values_list("email", flat=True)
+    )
+
+
+def send_join_request_received(request_id):
+    """Tell the coordinators a network asks to join, and the applicant that their request arrived."""
+    request = JoinRequest.objects.select_related("plan", "user").filter(pk=request_id).first()
+    if request is None or request.status != JoinRequest.Status.PENDING:
+        return
+    recipients = _coordinator_addresses()
+    if recipients:
+        send_templated(
+            to=recipients,
+            template="subscriptions/emails/join_request_coordinators",
+            context={"request": request, "path": reverse("joining_admin:detail", args=[request.pk])},
+        )
+    send_templated(
+        to=request.user.email,
+        template="subscriptions/emails/join_request_received",
+        context={"request": request, "path": reverse("subscribe")},
+    )
+
+
+def send_join_request_decision(request_id):
+    request = JoinRequest.objects.select_related("plan", "user", "network").filter(pk=request_id).first()
+    if request is None or request.status == JoinRequest.Status.PENDING:
+        return
+    send_templated(
+        to=request.user.email,
+        template="subscriptions/emails/join_request_decision",
+        context={
+            "request": request,
+            "path": reverse("network:dashboard") if request.network_id else reverse("subscribe"),
+        },
     )

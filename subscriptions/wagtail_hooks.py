@@ -4,7 +4,7 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from . import access, admin_views
+from . import access, admin_views, joining_admin
 from .models import Membership, Network, Plan, Subscription
 
 BILLING_MENU_HOOK = "register_billing_menu_item"
@@ -109,3 +109,21 @@ def billing_settings_menu_item():
 @hooks.register("register_reports_menu_item")
 def billing_report_menu_item():
     return CoordinatorMenuItem("Billing", reverse("billing_admin:report"), icon_name="table", order=120)
+
+
+# --- Networks joining through /subscribe/ --------------------------------------------------------------------------
+
+joining_urlpatterns = [
+    path("", joining_admin.JoinRequestsView.as_view(), name="list"),
+    path("<int:pk>/", joining_admin.JoinRequestView.as_view(), name="detail"),
+]
+
+
+@hooks.register("register_admin_urls")
+def register_joining_urls():
+    return [path("joining/", include((joining_urlpatterns, "joining_admin")))]
+
+
+@hooks.register(BILLING_MENU_HOOK)
+def joining_menu_item():
+    return CoordinatorMenuItem("Networks joining", reverse("joining_admin:list"), icon_name="group", order=5)

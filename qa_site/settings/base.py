@@ -215,6 +215,8 @@ ACCOUNT_RATE_LIMITS = {
 # Rate limits on asking and inviting (django-ratelimit), per person.
 RATE_LIMIT_ASK = env_str("RATE_LIMIT_ASK", "20/h")
 RATE_LIMIT_INVITE = env_str("RATE_LIMIT_INVITE", "60/h")
+# Requests to join as a network at /subscribe/ (each may create an account), per IP address.
+RATE_LIMIT_SUBSCRIBE = env_str("RATE_LIMIT_SUBSCRIBE", "20/h")
 # Attempts at deleting one's account (each asks for the password), per person.
 RATE_LIMIT_DELETE_ACCOUNT = "10/h"
 RATELIMIT_VIEW = "qa_site.views.rate_limited"
