@@ -51,6 +51,19 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 # Every link written as one stays a link, its text shown; nh3 then drops any address that is not http(s) or mailto.
 _MARKDOWN.validateLink = lambda url: True
 
+# Headings sit under the page's own title and sections: "#" is an <h3>, "##" an <h4>, "###" and smaller an <h5>, so
+# every heading an expert writes is kept (nh3 allows h3 to h5 only) and none competes with the page's <h1> or <h2>.
+HEADING_SHIFT = 2
+
+
+def _answer_headings(state):
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1:]) + HEADING_SHIFT, 5)}"
+
+
+_MARKDOWN.core.ruler.push("answer_headings", _answer_headings)
+
 
 def render_markdown(text):
     """Markdown to HTML with only harmless tags and attributes left."""
@@ -65,8 +78,9 @@ def render_markdown(text):
 
 
 def plain_text(text):
-    """Markdown source as flowing plain text (for teasers, feeds and e-mail)."""
-    return re.sub(r"\s+", " ", strip_tags(render_markdown(text))).strip()
+    """Markdown source as flowing plain text (for teasers, feeds and e-mail); each list item keeps a "•" before it,
+    so that a list read on one line is still a list."""
+    return re.sub(r"\s+", " ", strip_tags(render_markdown(text).replace("<li>", "<li>• "))).strip()
 
 
 @register.filter(name="markdown")
