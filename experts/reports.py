@@ -4,17 +4,16 @@ The views in ``admin_views.py`` parse the request, then ask here for the numbers
 Every report is built from a fixed number of queries, however many questions or experts it covers.
 """
 
-import csv
 import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.http import HttpResponse
 from django.utils import timezone
 
 from qa_site import charts
+from qa_site.exports import csv_response
 
 from . import fees, stats
 from .stats import LONDON
@@ -200,28 +199,7 @@ def compliance(date_range, *, only=None, with_charts=True):
     return result
 
 
-# --- CSV ---------------------------------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value):
-    """A CSV cell: empty for None; text that a spreadsheet would run as a formula is quoted with an apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def csv_response(filename, header, rows):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([cell(value) for value in row])
-    return response
+# --- CSV (written by qa_site.exports) ----------------------------------------------------------------------------
 
 
 def compliance_csv(date_range, name):

@@ -1,7 +1,6 @@
 """The expert-facing pages: the public panel and profiles, the expert's queue, answer page, performance, fees
 and settings, and applying to join the panel."""
 
-import csv
 import re
 
 from django.contrib import messages
@@ -9,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,6 +16,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection
 
 from qa_site import charts
+from qa_site.exports import csv_response
 from qa_site.knowledge import pagecache, services
 from qa_site.knowledge.models import (
     Answer,
@@ -248,16 +248,12 @@ def statement(request, period):
 
 
 def _statement_csv(user, period, result):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="ask-an-expert-fees-{period}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["Published", "Question", "Topic", "Fee (GBP)"])
-    for line in result["lines"]:
-        writer.writerow(
-            [f"{timezone.localtime(line.published_at):%Y-%m-%d}", line.title, line.topic.title, f"{line.fee:.2f}"]
-        )
-    writer.writerow(["Total", f"{len(result['lines'])} answers", "", f"{result['total']:.2f}"])
-    return response
+    rows = [
+        [f"{timezone.localtime(line.published_at):%Y-%m-%d}", line.title, line.topic.title, f"{line.fee:.2f}"]
+        for line in result["lines"]
+    ]
+    rows.append(["Total", f"{len(result['lines'])} answers", "", f"{result['total']:.2f}"])
+    return csv_response(f"ask-an-expert-fees-{period}.csv", ["Published", "Question", "Topic", "Fee (GBP)"], rows)
 
 
 @login_required

@@ -1,18 +1,15 @@
 """The coordinators' search gap report: what people searched for and did not find."""
 
-import csv
-
-from django.http import HttpResponse
 from django.utils import timezone
 
 from qa_site import charts
+from qa_site.exports import csv_response
 from qa_site.knowledge.admin_views import CoordinatorView
 
 from .models import SearchQueryLog
 
 REPORT_ROWS = 200
 CHART_ROWS = 15
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def gaps():
@@ -20,21 +17,14 @@ def gaps():
     return SearchQueryLog.objects.filter(zero_results=True).order_by("-count", "-last_searched_at", "query")
 
 
-def _cell(value):
-    """A CSV cell; text a spreadsheet would run as a formula is written as text (apostrophe first)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def gaps_csv():
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="search-gaps-{timezone.localdate().isoformat()}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["Query", "Times searched", "Last searched"])
-    for query, count, last in gaps().values_list("query", "count", "last_searched_at").iterator():
-        writer.writerow([_cell(query), count, timezone.localtime(last).isoformat(timespec="minutes")])
-    return response
+    rows = (
+        [query, count, timezone.localtime(last).isoformat(timespec="minutes")]
+        for query, count, last in gaps().values_list("query", "count", "last_searched_at").iterator()
+    )
+    return csv_response(
+        f"search-gaps-{timezone.localdate().isoformat()}.csv", ["Query", "Times searched", "Last searched"], rows
+    )
 
 
 class SearchGapsView(CoordinatorView):

@@ -11,7 +11,6 @@ networks or invoices it shows. This app sits below the Q&A core and experts, so 
 coordinator check rather than theirs.
 """
 
-import csv
 import datetime as dt
 import json
 import re
@@ -24,7 +23,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +30,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from qa_site import charts
+from qa_site.exports import csv_response
 
 from . import access, billing
 from .models import (
@@ -723,28 +722,6 @@ class InvoicePrintView(CoordinatorView):
             self.template_name,
             {"invoice": invoice, "payments": list(invoice.payments.all()), "seller": BillingSettings.load()},
         )
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value):
-    """A CSV cell; text that a spreadsheet would run as a formula is quoted with an apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def csv_response(filename, header, rows):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([cell(value) for value in row])
-    return response
 
 
 class InvoiceCSVView(CoordinatorView):

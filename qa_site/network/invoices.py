@@ -6,7 +6,7 @@ from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from experts.reports import csv_response
+from qa_site.exports import csv_response
 from subscriptions.models import Invoice
 
 STATE_LABELS = {"paid": "Paid", "outstanding": "Outstanding", "overdue": "Overdue", "void": "Void"}

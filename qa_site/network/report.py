@@ -14,9 +14,9 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from experts import stats
-from experts.reports import csv_response
 from experts.stats import LONDON
 from qa_site import charts
+from qa_site.exports import csv_response
 from qa_site.knowledge.models import Question
 from subscriptions.models import UsageCount
 

@@ -196,6 +196,15 @@ def test_statement_csv_has_the_same_lines_and_a_filename(client, erin, march):
     ]
 
 
+def test_statement_csv_writes_a_title_a_spreadsheet_would_run_as_text(client, erin, topic, northshire):
+    rate(erin, "50.00", dt.date(2026, 1, 1))
+    answered(erin, '=HYPERLINK("http://evil.test","Fees")', topic=topic, network=northshire, when=at(2026, 3, 3, 10))
+    client.force_login(erin)
+    response = client.get("/experts/statements/2026-03/?format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.test","Fees")'
+
+
 def test_statement_for_a_month_without_answers(client, erin, march):
     client.force_login(erin)
     response = client.get("/experts/statements/2026-05/")
