@@ -4,8 +4,10 @@ The fixtures are registered for the folder by ``conftest.py``; journeys import `
 """
 
 import os
+import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
@@ -22,6 +24,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 15_000
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}  # an iPhone 12 to 15
+VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+# axe-core's impact levels that fail a page; "moderate" and "minor" ones are left to judgement.
+FAILING_IMPACTS = ("serious", "critical")
+AXE = Axe()  # axe-core as the package bundles it: nothing is fetched from the network
 
 
 @pytest.fixture
@@ -56,11 +64,12 @@ def browser(allow_async_unsafe):
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Open a page in a fresh context (its own cookies) against the live server; all are closed afterwards."""
+    """Open a page in a fresh context (its own cookies, the screen size given) against the live server; all are
+    closed afterwards."""
     contexts = []
 
-    def opener():
-        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    def opener(viewport=DESKTOP):
+        context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport=viewport)
         context.set_default_timeout(TIMEOUT_MS)
         # The site has no favicon; answering here keeps chromium's background fetch off the server (and its log).
         context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
@@ -76,7 +85,41 @@ def sign_in(page, user):
     page.goto("/accounts/login/")
     page.locator("input[name='login']").fill(user.email)
     page.locator("input[name='password']").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    # allauth's stock "Sign In", or the site's own "Sign in".
+    page.get_by_role("button", name=re.compile(r"^sign in$", re.IGNORECASE)).click()
     # Signed in: the header names the person and offers "Sign out".
     expect(page.locator("header .who")).to_have_text(user.display_name)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def is_phone(page):
+    return page.viewport_size["width"] <= PHONE["width"]
+
+
+def accessibility_problems(page):
+    """axe-core's serious and critical violations on the page as it is now, one line per rule and its nodes."""
+    results = AXE.run(page, options={"resultTypes": ["violations"]})
+    problems = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in FAILING_IMPACTS:
+            continue
+        nodes = "; ".join(" ".join(map(str, node["target"])) for node in violation["nodes"])
+        problems.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -- {nodes}")
+    return problems
+
+
+def check_page(page):
+    """The page as it is now passes axe-core (no serious or critical violation) and, on a phone, does not
+    scroll sideways. Call it once the page shows what the step expects (after an ``expect``)."""
+    problems = accessibility_problems(page)
+    assert not problems, f"{page.url}: axe-core found\n" + "\n".join(problems)
+    if is_phone(page):
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], f"{page.url}: {widths[0]} px wide on a {widths[1]} px screen"
+
+
+def visit(page, path):
+    """Go to ``path`` and check the page (``check_page``); the response is returned."""
+    response = page.goto(path)
+    check_page(page)
+    return response
