@@ -3,6 +3,7 @@ from django.core.validators import FileExtensionValidator
 from django.template.defaultfilters import filesizeformat
 from wagtail.images.fields import WagtailImageField
 
+from qa_site.knowledge.editor import ANSWER_MAX_LENGTH, MarkdownEditor
 from qa_site.knowledge.forms import PageMultipleChoiceField
 from qa_site.knowledge.models import TopicPage
 
@@ -10,10 +11,9 @@ from qa_site.knowledge.models import TopicPage
 class AnswerForm(forms.Form):
     body = forms.CharField(
         label="Your answer",
-        max_length=50_000,
-        widget=forms.Textarea(attrs={"rows": 18}),
-        help_text="Markdown: blank lines between paragraphs, “- ” for bullet points, **bold**. "
-        "Coordinators check every answer for personal data before it is shared.",
+        max_length=ANSWER_MAX_LENGTH,
+        widget=MarkdownEditor(),
+        help_text="Coordinators check every answer for personal data before it is shared.",
     )
 
     def __init__(self, *args, submitting=False, **kwargs):

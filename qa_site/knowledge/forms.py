@@ -2,6 +2,7 @@ from django import forms
 
 from subscriptions.access import Visibility
 
+from .editor import MarkdownEditor
 from .models import TopicPage
 
 MAX_PAGE_ID = 2**31 - 1  # Wagtail's page ids are 32-bit
@@ -89,7 +90,7 @@ class PublishForm(forms.Form):
 
     title = forms.CharField(max_length=200, min_length=5)
     question_text = forms.CharField(label="Question", widget=forms.Textarea(attrs={"rows": 6}))
-    answer_text = forms.CharField(label="Answer (Markdown)", widget=forms.Textarea(attrs={"rows": 16}))
+    answer_text = forms.CharField(label="Answer (Markdown)", widget=MarkdownEditor(attrs={"rows": 16}))
 
 
 class ReturnForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import editor, views
 
 app_name = "knowledge"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("questions/<int:pk>/withdraw/", views.question_withdraw, name="withdraw"),
     path("questions/<int:pk>/rate/", views.rate_answer, name="rate"),
     path("answers/<int:page_id>/helpful/", views.vote_helpful, name="helpful"),
+    path("answers/preview/", editor.preview, name="markdown_preview"),
 ]
