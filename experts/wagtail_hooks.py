@@ -1,14 +1,18 @@
+from django.db.models import Count, Q
 from django.urls import include, path, reverse
+from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from qa_site.knowledge.dashboard import WORK_QUEUES_HOOK
+from qa_site.knowledge.models import Question
 from qa_site.knowledge.wagtail_hooks import QUESTIONS_MENU_HOOK, CoordinatorMenuItem
 
-from . import admin_views
-from .models import ExpertProfile
+from . import admin_views, stats
+from .models import ExpertApplication, ExpertProfile
 
 EXPERTS_MENU_HOOK = "register_experts_menu_item"
 
@@ -132,3 +136,48 @@ class ExpertProfileViewSet(SnippetViewSet):
 
 expert_profile_viewset = ExpertProfileViewSet()
 register_snippet(expert_profile_viewset)
+
+
+# --- The coordinator's home: the work waiting --------------------------------------------------------------------
+
+
+@hooks.register(WORK_QUEUES_HOOK)
+def routing_work_queues(request):
+    """The triage queue, questions at risk and breached, applications to join the panel: three queries."""
+    triage = Question.objects.in_triage().count()
+    sla = stats.open_state_counts(timezone.now())
+    applications = ExpertApplication.objects.aggregate(
+        pending=Count("pk", filter=Q(status=ExpertApplication.Status.PENDING))
+    )["pending"]
+    board = reverse("experts_admin:sla_board")
+    return [
+        {
+            "label": "Triage queue",
+            "count": triage,
+            "url": reverse("experts_admin:triage"),
+            "note": "Questions routing could not give to an expert: assign each by hand.",
+            "order": 10,
+        },
+        {
+            "label": "Questions breached",
+            "count": sla["breached"],
+            "url": f"{board}#breached",
+            "note": "Past their due time and not yet answered.",
+            "order": 30,
+            "urgent": True,
+        },
+        {
+            "label": "Questions at risk",
+            "count": sla["at_risk"],
+            "url": f"{board}#at_risk",
+            "note": "Past the SLA warning point, not yet due.",
+            "order": 40,
+        },
+        {
+            "label": "Expert applications",
+            "count": applications,
+            "url": reverse("experts_admin:applications"),
+            "note": "People asking to join the panel, waiting for a decision.",
+            "order": 60,
+        },
+    ]

@@ -1,13 +1,16 @@
 from django.urls import include, path, reverse
+from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from . import access, admin_views, joining_admin
-from .models import Membership, Network, Plan, Subscription
+from .models import Invoice, JoinRequest, Membership, Network, Plan, Subscription
 
 BILLING_MENU_HOOK = "register_billing_menu_item"
+# The Q&A core's dashboard hook (qa_site/knowledge/dashboard.py), named here because this app cannot import the core.
+WORK_QUEUES_HOOK = "register_coordinator_work_queues"
 
 
 class NetworkViewSet(SnippetViewSet):
@@ -127,3 +130,30 @@ def register_joining_urls():
 @hooks.register(BILLING_MENU_HOOK)
 def joining_menu_item():
     return CoordinatorMenuItem("Networks joining", reverse("joining_admin:list"), icon_name="group", order=5)
+
+
+# --- The coordinator's home: the work waiting --------------------------------------------------------------------
+
+
+@hooks.register(WORK_QUEUES_HOOK)
+def billing_work_queues(request):
+    """Networks joining and overdue invoices: two queries."""
+    joining = JoinRequest.objects.filter(status=JoinRequest.Status.PENDING).count()
+    overdue = Invoice.objects.filter(status=Invoice.Status.ISSUED, due_on__lt=timezone.localdate()).count()
+    return [
+        {
+            "label": "Networks joining",
+            "count": joining,
+            "url": reverse("joining_admin:list"),
+            "note": "Organisations asking to subscribe, waiting for a decision.",
+            "order": 70,
+        },
+        {
+            "label": "Overdue invoices",
+            "count": overdue,
+            "url": reverse("billing_admin:invoices") + "?overdue=on",
+            "note": "Issued invoices past their due date and not paid in full.",
+            "order": 80,
+            "urgent": True,
+        },
+    ]

@@ -1,3 +1,4 @@
+from django.db.models import Count, Q
 from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
@@ -5,6 +6,8 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from subscriptions import access
 
 from . import admin_views
+from .dashboard import WORK_QUEUES_HOOK, WorkWaitingPanel
+from .models import AnswerReview, Question
 
 QUESTIONS_MENU_HOOK = "register_questions_menu_item"
 
@@ -48,3 +51,46 @@ def stale_menu_item():
 @hooks.register(QUESTIONS_MENU_HOOK)
 def all_questions_menu_item():
     return CoordinatorMenuItem("All questions", reverse("knowledge_admin:questions"), icon_name="list-ul", order=90)
+
+
+# --- The coordinator's home: the work waiting --------------------------------------------------------------------
+
+
+@hooks.register("construct_homepage_panels")
+def work_waiting_panel(request, panels):
+    if access.is_coordinator(request.user):
+        panels.insert(0, WorkWaitingPanel(request))
+
+
+@hooks.register("construct_homepage_summary_items", order=1000)  # after Wagtail adds its own
+def no_page_count_for_coordinators(request, summary_items):
+    """Wagtail's "N Pages" summary says nothing about the work: coordinators see the work waiting instead."""
+    if access.is_coordinator(request.user):
+        summary_items.clear()
+
+
+@hooks.register(WORK_QUEUES_HOOK)
+def review_work_queues(request):
+    """Answers to review (new answers and updates to published ones) and answers past their review date: two
+    queries."""
+    answers = Question.objects.awaiting_review().count()
+    reviews = AnswerReview.objects.aggregate(
+        submitted=Count("pk", filter=Q(status=AnswerReview.Status.SUBMITTED)),
+        due=Count("pk", filter=Q(status=AnswerReview.Status.DUE)),
+    )
+    return [
+        {
+            "label": "Answers waiting for review",
+            "count": answers + reviews["submitted"],
+            "url": reverse("knowledge_admin:review_queue"),
+            "note": "New answers and updates to published answers, to check and publish.",
+            "order": 20,
+        },
+        {
+            "label": "Answers past their review date",
+            "count": reviews["due"],
+            "url": reverse("knowledge_admin:stale"),
+            "note": "Published answers waiting for their expert to confirm or update them.",
+            "order": 50,
+        },
+    ]
