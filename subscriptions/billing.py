@@ -11,6 +11,7 @@ still unpaid at the end of grace: expired. Cancelling stops renewal; access last
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
@@ -173,24 +174,19 @@ def subscription_change(*, subscription_id, plan=None, seats=None, today=None):
     in_use = seats_in_use(subscription.network)
     if new_seats < in_use:
         raise BillingError(f"{in_use} seats are in use (members and pending invitations); remove some first.")
-    period_days = (subscription.ends_on - subscription.starts_on).days + 1
-    remaining = max((subscription.ends_on - today).days + 1, 0)
-    fraction = Decimal(remaining) / Decimal(period_days)
-    before = _annual_cost(subscription.plan, subscription.seats)
-    after = _annual_cost(new_plan, new_seats)
+    quote = change_quote(subscription, plan=new_plan, seats=new_seats, today=today)
+    before, after = quote.annual_before, quote.annual_after
     lines, periods = [], []
-    if after > before and subscription.status != Subscription.Status.TRIAL:
-        amount = money((after - before) * fraction)
-        if amount > 0:
-            lines.append(
-                (
-                    f"Change to {new_plan} with {new_seats} seats, {today:%d %b %Y} to {subscription.ends_on:%d %b %Y} "
-                    f"({remaining} days of {period_days})",
-                    Decimal("1"),
-                    amount,
-                )
+    if quote.now > 0:
+        lines.append(
+            (
+                f"Change to {new_plan} with {new_seats} seats, {today:%d %b %Y} to {subscription.ends_on:%d %b %Y} "
+                f"({quote.remaining_days} days of {quote.period_days})",
+                Decimal("1"),
+                quote.now,
             )
-            periods.append((today, subscription.ends_on))
+        )
+        periods.append((today, subscription.ends_on))
     renewal = Invoice.objects.select_for_update().filter(pk=subscription.renewal_invoice_id).first()
     new_renewal = None
     if renewal is not None and renewal.status != Invoice.Status.VOID:
@@ -242,6 +238,78 @@ def subscription_change(*, subscription_id, plan=None, seats=None, today=None):
 
 def _annual_cost(plan, seats):
     return plan.annual_price + max(0, seats - plan.included_seats) * plan.extra_seat_price
+
+
+@dataclass(frozen=True)
+class ChangeQuote:
+    """What a change of plan or seats costs, as the network admin's page states it before they confirm."""
+
+    annual_before: Decimal
+    annual_after: Decimal
+    period_days: int
+    remaining_days: int
+    now: Decimal  # invoiced today, for the rest of the current period (0 for a decrease or during a trial)
+
+
+def change_quote(subscription, *, plan, seats, today=None):
+    """The pro-rata rule: an increase costs the difference in annual price times the share of the period left
+    (today included); a decrease takes effect at once with no credit; during a free trial a change costs nothing.
+    """
+    today = today or timezone.localdate()
+    period_days = (subscription.ends_on - subscription.starts_on).days + 1
+    remaining = min(max((subscription.ends_on - today).days + 1, 0), period_days)
+    before = _annual_cost(subscription.plan, subscription.seats)
+    after = _annual_cost(plan, seats)
+    now = Decimal("0.00")
+    if after > before and subscription.status != Subscription.Status.TRIAL:
+        now = money((after - before) * Decimal(remaining) / Decimal(period_days))
+    return ChangeQuote(before, after, period_days, remaining, now)
+
+
+@transaction.atomic
+def subscription_resume(*, subscription_id):
+    """Undo "stop renewing" while the period lasts: the subscription renews again as usual."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+    if not subscription.is_live or not subscription.cancel_at_period_end:
+        raise BillingError("That subscription is not set to stop, so there is nothing to resume.")
+    if subscription.status == Subscription.Status.TRIAL:
+        raise BillingError("A free trial does not renew by itself: subscribe to carry on after it.")
+    Subscription.objects.filter(pk=subscription.pk).update(cancel_at_period_end=False, cancelled_at=None)
+    access.forget_network_snapshots(subscription.network_id)
+    subscription.refresh_from_db()
+    return subscription
+
+
+def next_subscription(network, after):
+    """A paid subscription already arranged to follow ``after`` (a trial subscribed to before it ended), or None."""
+    return (
+        network.subscriptions.filter(status__in=Subscription.LIVE_STATUSES, starts_on__gt=after.ends_on)
+        .exclude(pk=after.pk)
+        .order_by("starts_on")
+        .first()
+    )
+
+
+@transaction.atomic
+def subscription_renew(*, network, plan, seats=None, today=None):
+    """A network admin subscribes (again): after a free trial, or once a subscription has ended.
+
+    During a trial the paid year starts the day after the trial's last day; once access has ended it starts
+    today. Either way its first invoice is issued now. A subscription that is still running renews by itself
+    (or is resumed with ``subscription_resume``); one in its grace period is renewed by paying its invoice.
+    """
+    today = today or timezone.localdate()
+    network = Network.objects.select_for_update().get(pk=network.pk)
+    current = network.subscriptions.live(on=today).order_by("-access_until").first()
+    if current is None:
+        return subscription_start(network=network, plan=plan, seats=seats, starts_on=today)
+    if current.status == Subscription.Status.PAST_DUE:
+        raise BillingError("Pay the renewal invoice to renew: the subscription carries on as soon as it is paid.")
+    if current.status != Subscription.Status.TRIAL:
+        raise BillingError(f"{network} is already subscribed: the subscription renews on its own.")
+    if next_subscription(network, current) is not None:
+        raise BillingError(f"{network} has already subscribed to start after its trial.")
+    return subscription_start(network=network, plan=plan, seats=seats, starts_on=current.ends_on + dt.timedelta(days=1))
 
 
 @transaction.atomic
@@ -450,7 +518,8 @@ def _end_period(subscription, today, policy):
         return "renewed"
     if locked.cancel_at_period_end or locked.status == Subscription.Status.TRIAL:
         Subscription.objects.filter(pk=locked.pk).update(status=Subscription.Status.EXPIRED)
-        outbox.enqueue(tasks.send_subscription_expired, locked.pk)
+        if next_subscription(locked.network, locked) is None:  # a trial followed by a paid year ends quietly
+            outbox.enqueue(tasks.send_subscription_expired, locked.pk)
         return "expired"
     Subscription.objects.filter(pk=locked.pk).update(
         status=Subscription.Status.PAST_DUE, access_until=locked.ends_on + dt.timedelta(days=policy.grace_days)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import plan, views
 
 app_name = "network"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="dashboard"),
     path("invoices/<int:pk>/", views.invoice, name="invoice"),
     path("<slug:slug>/", views.dashboard, name="network"),
+    path("<slug:slug>/plan/", plan.plan, name="plan"),
     path("<slug:slug>/members/", views.members, name="members"),
     path("<slug:slug>/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("<slug:slug>/members/<int:pk>/role/", views.member_role, name="member_role"),

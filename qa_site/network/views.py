@@ -101,16 +101,22 @@ def _day(day):
 def _subscription_notice(subscription, today):
     """(level, message) about the subscription's state that an admin must not miss, or None."""
     if subscription is None:
-        return "error", "This network has no subscription, so its members have no access. Contact us to subscribe."
+        return (
+            "error",
+            "This network has no subscription, so its members have no access. Subscribe from “Plan and seats”.",
+        )
     renewal = subscription.renewal_invoice
     until = _day(subscription.access_until)
     if not subscription.is_live:
         if subscription.status == Subscription.Status.CANCELLED:
-            return "error", f"The subscription was cancelled: members' access ended on {until}."
+            return (
+                "error",
+                f"The subscription was cancelled: members' access ended on {until}. Renew from “Plan and seats”.",
+            )
         return (
             "error",
             f"The subscription has expired: members lost access after {until}. "
-            "Pay any outstanding invoice, or contact us to renew.",
+            "Renew from “Plan and seats”: access is restored as soon as you subscribe.",
         )
     if subscription.status == Subscription.Status.PAST_DUE:
         invoice = f" ({renewal.display_number})" if renewal else ""
@@ -128,7 +134,7 @@ def _subscription_notice(subscription, today):
     if subscription.status == Subscription.Status.TRIAL:
         return (
             "info",
-            f"Free trial: members have access until {until}. Contact us to subscribe.",
+            f"Free trial: members have access until {until}. Subscribe from “Plan and seats” to carry on after it.",
         )
     if renewal and renewal.status == Invoice.Status.ISSUED:
         number, due = renewal.display_number, _day(renewal.due_on)

@@ -105,7 +105,7 @@ def test_coordinators_choose_from_every_network_and_see_any(client, colin, alice
     for path in ("/network/northshire/", "/network/eastmoor/", "/network/southby/", "/network/westvale/members/"):
         assert client.get(path).status_code == 200, path
     assert text_of(client.get("/network/southby/"), "notice") == (
-        "This network has no subscription, so its members have no access. Contact us to subscribe."
+        "This network has no subscription, so its members have no access. Subscribe from “Plan and seats”. Go to Plan and seats"
     )
 
 
@@ -139,7 +139,7 @@ def test_dashboard_shows_plan_subscription_and_seats(as_nadia, northshire, alice
     assert text_of(response, "plan") == (
         "Standard plan Answers within 48 working hours Questions this period 12 of 50 used · 38 left 12 of 50 "
         "✓ Embeddable widgets: included ✗ Private feeds of network-only answers: not included "
-        "✗ Full answers in widgets: not included"
+        "✗ Full answers in widgets: not included Change plan or seats"
     )
     assert text_of(response, "subscription") == (
         f"Subscription Status Active Period {short(subscription.starts_on)} to {short(subscription.ends_on)} "
@@ -198,7 +198,7 @@ def test_an_expired_subscription_says_access_has_stopped(client, eastmoor):
     assert response.status_code == 200
     assert text_of(response, "notice") == (
         f"The subscription has expired: members lost access after {long(subscription.access_until)}. "
-        "Pay any outstanding invoice, or contact us to renew."
+        "Renew from “Plan and seats”: access is restored as soon as you subscribe. Go to Plan and seats"
     )
     assert text_of(response, "renews") == "Not renewing"
 
@@ -229,7 +229,8 @@ def test_a_trial_says_when_it_ends(client, standard_plan):
     client.force_login(admin)
     response = client.get("/network/trialton/")
     assert text_of(response, "notice") == (
-        f"Free trial: members have access until {long(today + dt.timedelta(days=29))}. Contact us to subscribe."
+        f"Free trial: members have access until {long(today + dt.timedelta(days=29))}. "
+        "Subscribe from “Plan and seats” to carry on after it. Go to Plan and seats"
     )
     assert text_of(response, "renews") == short(today + dt.timedelta(days=29))
 
@@ -247,6 +248,8 @@ def test_a_network_whose_subscription_lapsed_keeps_its_admin_pages(as_nadia, nor
         assert as_nadia.get(f"/network/northshire/{path}").status_code == 200, path
     response = as_nadia.post("/network/northshire/members/", {"email": "x@example.test", "role": "adviser"})
     assert response.status_code == 400
-    assert text_of(response, "form-errors") == "Northshire RCC has no current subscription, so nobody can be invited."
+    assert text_of(response, "error-summary") == (
+        "There is a problem Northshire RCC has no current subscription, so nobody can be invited."
+    )
     assert not Invitation.objects.exists()
     assert messages_of(response) == []
