@@ -81,7 +81,11 @@ class TopicsField(PageMultipleChoiceField):
     def __init__(self, **kwargs):
         super().__init__(
             queryset=live_topics(),
-            error_messages={"required": "Choose at least one topic."},
+            error_messages={
+                "required": "Choose at least one topic.",
+                "invalid_choice": "Choose topics from the list",
+                "invalid_pk_value": "Choose topics from the list",
+            },
             **kwargs,
         )
 
@@ -154,14 +158,27 @@ class ExpertSettingsForm(forms.Form):
 
 class ApplicationForm(forms.Form):
     headline = forms.CharField(
-        max_length=200, help_text="One line about you, e.g. “Employment solicitor advising charities since 2008”."
+        max_length=200,
+        help_text="One line about you, e.g. “Employment solicitor advising charities since 2008”.",
+        error_messages={
+            "required": "Enter a headline: one line about you",
+            "max_length": "Shorten your headline to at most %(limit_value)d characters",
+        },
     )
-    organisation = forms.CharField(max_length=200, required=False)
+    organisation = forms.CharField(
+        max_length=200,
+        required=False,
+        error_messages={"max_length": "Shorten the organisation's name to at most %(limit_value)d characters"},
+    )
     bio = forms.CharField(
         label="About you",
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="As you would introduce yourself to an adviser; shown on your profile if you join.",
+        error_messages={
+            "required": "Tell advisers about yourself",
+            "max_length": "Shorten “About you” to at most %(limit_value)d characters",
+        },
     )
     experience = forms.CharField(
         label="Relevant experience and qualifications",
@@ -169,5 +186,9 @@ class ApplicationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="For the coordinators: your work with voluntary organisations, professional qualifications, "
         "memberships.",
+        error_messages={
+            "required": "Enter your relevant experience and qualifications",
+            "max_length": "Shorten your experience to at most %(limit_value)d characters",
+        },
     )
     topics = TopicsField(label="Topics you could answer on")

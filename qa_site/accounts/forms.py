@@ -6,8 +6,22 @@ CONFIRMATION_PHRASE = "delete my account"
 class SignupForm(forms.Form):
     """Extra fields on allauth's sign-up form: people are named, not just addresses."""
 
-    first_name = forms.CharField(max_length=150, label="First name")
-    last_name = forms.CharField(max_length=150, label="Last name")
+    first_name = forms.CharField(
+        max_length=150,
+        label="First name",
+        error_messages={
+            "required": "Enter your first name",
+            "max_length": "Shorten your first name to at most %(limit_value)d characters",
+        },
+    )
+    last_name = forms.CharField(
+        max_length=150,
+        label="Last name",
+        error_messages={
+            "required": "Enter your last name",
+            "max_length": "Shorten your last name to at most %(limit_value)d characters",
+        },
+    )
 
     def signup(self, request, user):
         user.first_name = self.cleaned_data["first_name"].strip()
@@ -23,11 +37,13 @@ class DeleteAccountForm(forms.Form):
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your current password"},
     )
     confirmation = forms.CharField(
         label="Type “delete my account” to confirm",
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": f"Type “{CONFIRMATION_PHRASE}” to confirm"},
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -44,6 +44,11 @@ class AskForm(forms.Form):
         min_length=15,
         max_length=200,
         help_text="e.g. “Can our volunteers claim mileage without it counting as pay?”",
+        error_messages={
+            "required": "Enter your question in one line",
+            "min_length": "Write your question in at least 15 characters",
+            "max_length": "Shorten your question to at most 200 characters (it has %(show_value)d)",
+        },
     )
     details = forms.CharField(
         label="Details",
@@ -52,13 +57,26 @@ class AskForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="What has happened, what you have tried, and any deadline. Leave out names and contact details: "
         "the expert does not need them.",
+        error_messages={
+            "required": "Enter the details of your question",
+            "min_length": "Give more detail: write at least 30 characters",
+            "max_length": "Shorten the details to at most 10,000 characters (they have %(show_value)d)",
+        },
     )
-    topic = PageChoiceField(queryset=TopicPage.objects.none(), empty_label="Choose a topic…")
+    topic = PageChoiceField(
+        queryset=TopicPage.objects.none(),
+        empty_label="Choose a topic…",
+        error_messages={"required": "Choose a topic", "invalid_choice": "Choose a topic from the list"},
+    )
     visibility = forms.ChoiceField(
         label="Who may read the answer?",
         choices=Visibility.choices,
         initial=Visibility.PUBLIC,
         widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose who may read the answer",
+            "invalid_choice": "Choose who may read the answer from the options given",
+        },
     )
     network = forms.ModelChoiceField(
         queryset=None,
@@ -81,7 +99,7 @@ class AskForm(forms.Form):
     def clean_title(self):
         title = " ".join(self.cleaned_data["title"].split())
         if len(title) < 15:
-            raise forms.ValidationError("Please write your question in at least 15 characters.")
+            raise forms.ValidationError(self.fields["title"].error_messages["min_length"], code="min_length")
         return title
 
 

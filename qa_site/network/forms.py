@@ -12,6 +12,7 @@ from subscriptions.models import AccessKey, Invitation, Membership
 
 MAX_ORIGINS = 20
 ROLE_CHOICES = Membership.Role.choices
+ROLE_MESSAGES = {"required": "Choose a role", "invalid_choice": "Choose a role from the list"}
 
 
 class InviteForm(forms.Form):
@@ -19,13 +20,21 @@ class InviteForm(forms.Form):
         label="E-mail address",
         max_length=Invitation._meta.get_field("email").max_length,
         help_text="We send them a link to join. It works for 14 days, and holds a seat until then.",
+        error_messages={
+            "required": "Enter the e-mail address of the person to invite",
+            "invalid": "Enter an e-mail address in the correct format, like name@example.org",
+            "max_length": "Enter an e-mail address of at most %(limit_value)d characters",
+        },
     )
-    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES, initial=Membership.Role.ADVISER)
+    role = forms.ChoiceField(
+        label="Role", choices=ROLE_CHOICES, initial=Membership.Role.ADVISER, error_messages=ROLE_MESSAGES
+    )
     organisation = forms.CharField(
         label="Organisation (optional)",
         max_length=Invitation._meta.get_field("organisation").max_length,
         required=False,
         help_text="The member organisation they advise for.",
+        error_messages={"max_length": "Shorten the organisation's name to at most %(limit_value)d characters"},
     )
 
     def clean_email(self):
@@ -33,7 +42,7 @@ class InviteForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES)
+    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES, error_messages=ROLE_MESSAGES)
 
 
 _url = URLValidator(schemes=["http", "https"])
@@ -79,14 +88,31 @@ class KeyForm(forms.Form):
         label="Name",
         max_length=AccessKey._meta.get_field("name").max_length,
         help_text="Where you will use it, e.g. “Members' website”.",
+        error_messages={
+            "required": "Enter a name for the key",
+            "max_length": "Shorten the name to at most %(limit_value)d characters",
+        },
     )
-    kind = forms.ChoiceField(label="Kind", choices=AccessKey.Kind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=AccessKey.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the kind of key",
+            "invalid_choice": "Choose a kind of key your plan includes",
+        },
+    )
     topics = PageMultipleChoiceField(
         label="Topics (optional)",
         queryset=TopicPage.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Only answers on the topics you tick; tick none for every topic.",
+        error_messages={
+            "invalid_choice": "Choose topics from the list",
+            "invalid_pk_value": "Choose topics from the list",
+            "invalid_list": "Choose topics from the list",
+        },
     )
     allowed_origins = forms.CharField(
         label="Websites allowed to show the widget",

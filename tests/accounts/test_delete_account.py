@@ -291,10 +291,10 @@ def test_the_service_refuses_too(history, nadia, colin, erin):
     ("data", "error"),
     [
         ({"password": "not-my-password", "confirmation": "delete my account"}, "That is not your current password."),
-        ({"password": "", "confirmation": "delete my account"}, "This field is required."),
+        ({"password": "", "confirmation": "delete my account"}, "Enter your current password"),
         ({"password": PASSWORD, "confirmation": "delete my acount"}, "Type “delete my account” to confirm"),
-        ({"password": PASSWORD, "confirmation": ""}, "This field is required."),
-        ({"password": PASSWORD}, "This field is required."),
+        ({"password": PASSWORD, "confirmation": ""}, "Type “delete my account” to confirm"),
+        ({"password": PASSWORD}, "Type “delete my account” to confirm"),
         ({"password": PASSWORD, "confirmation": "yes"}, "Type “delete my account” to confirm"),
     ],
 )

@@ -13,6 +13,7 @@ from tests.factories import MembershipFactory, UserFactory
 from .pages import messages_of, soup, table_rows, text_of
 
 MEMBERS = "/network/northshire/members/"
+BAD_ADDRESS = "Enter an e-mail address in the correct format, like name@example.org"
 
 
 def invite(client, email, role="adviser", organisation=""):
@@ -24,8 +25,9 @@ def set_seats(network, seats):
 
 
 def field_errors(response, name):
-    errors = soup(response).select_one(f"#id_{name}_errors")
-    return [" ".join(li.get_text().split()) for li in errors.select("li")] if errors else []
+    """A field's messages, without the "Error:" read out to screen readers before each."""
+    errors = soup(response).select_one(f"#id_{name}_error")
+    return [" ".join(li.get_text().split()).removeprefix("Error: ") for li in errors.select("li")] if errors else []
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
@@ -108,22 +110,22 @@ def test_inviting_again_replaces_the_earlier_invitation(as_nadia, northshire):
 @pytest.mark.parametrize(
     ("data", "field", "errors"),
     [
-        ({"email": ""}, "email", ["This field is required."]),
-        ({"email": "   "}, "email", ["This field is required."]),
-        ({"email": "not-an-email"}, "email", ["Enter a valid email address."]),
-        ({"email": "a@b"}, "email", ["Enter a valid email address."]),
-        ({"email": "@example.test"}, "email", ["Enter a valid email address."]),
-        ({"email": "two@@example.test"}, "email", ["Enter a valid email address."]),
-        ({"email": "<script>@example.test"}, "email", ["Enter a valid email address."]),
-        ({"email": "one@example.test, two@example.test"}, "email", ["Enter a valid email address."]),
+        ({"email": ""}, "email", ["Enter the e-mail address of the person to invite"]),
+        ({"email": "   "}, "email", ["Enter the e-mail address of the person to invite"]),
+        ({"email": "not-an-email"}, "email", [BAD_ADDRESS]),
+        ({"email": "a@b"}, "email", [BAD_ADDRESS]),
+        ({"email": "@example.test"}, "email", [BAD_ADDRESS]),
+        ({"email": "two@@example.test"}, "email", [BAD_ADDRESS]),
+        ({"email": "<script>@example.test"}, "email", [BAD_ADDRESS]),
+        ({"email": "one@example.test, two@example.test"}, "email", [BAD_ADDRESS]),
         (
             {"email": "a" * 287 + "@example.test"},
             "email",
-            ["Ensure this value has at most 254 characters (it has 300)."],
+            ["Enter an e-mail address of at most 254 characters"],
         ),
-        ({"role": "owner"}, "role", ["Select a valid choice. owner is not one of the available choices."]),
-        ({"role": ""}, "role", ["This field is required."]),
-        ({"organisation": "x" * 201}, "organisation", ["Ensure this value has at most 200 characters (it has 201)."]),
+        ({"role": "owner"}, "role", ["Choose a role from the list"]),
+        ({"role": ""}, "role", ["Choose a role"]),
+        ({"organisation": "x" * 201}, "organisation", ["Shorten the organisation's name to at most 200 characters"]),
     ],
 )
 def test_bad_invitations_are_refused_with_a_reason(as_nadia, northshire, data, field, errors):
@@ -137,7 +139,9 @@ def test_bad_invitations_are_refused_with_a_reason(as_nadia, northshire, data, f
 def test_members_cannot_be_invited_again(as_nadia, northshire, alice, email):
     response = invite(as_nadia, email)
     assert response.status_code == 400
-    assert text_of(response, "form-errors") == "alice@example.test is already a member of Northshire RCC."
+    assert text_of(response, "error-summary") == (
+        "There is a problem alice@example.test is already a member of Northshire RCC."
+    )
     assert not Invitation.objects.exists()
 
 
@@ -146,9 +150,9 @@ def test_the_seat_limit_counts_pending_invitations_and_frees_seats(as_nadia, nor
     assert invite(as_nadia, "first@example.test").status_code == 302
     response = invite(as_nadia, "second@example.test")
     assert response.status_code == 400
-    assert text_of(response, "form-errors") == (
-        "All 3 seats are taken (members and pending invitations). Remove a member, withdraw an invitation, "
-        "or ask us about more seats."
+    assert text_of(response, "error-summary") == (
+        "There is a problem All 3 seats are taken (members and pending invitations). Remove a member, "
+        "withdraw an invitation, or ask us about more seats."
     )
     assert list(Invitation.objects.values_list("email", flat=True)) == ["first@example.test"]
 
