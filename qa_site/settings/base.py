@@ -136,11 +136,12 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# Django's four password rules, with messages in the site's words (qa_site/accounts/passwords.py).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "qa_site.accounts.passwords.MinimumLengthValidator"},
+    {"NAME": "qa_site.accounts.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "qa_site.accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "qa_site.accounts.passwords.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     "qa_site.accounts.backends.ModelBackend",
@@ -203,6 +204,15 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_SIGNUP_FORM_CLASS = "qa_site.accounts.forms.SignupForm"
+# allauth's forms and messages in the site's words (qa_site/accounts/allauth_forms.py, adapter.py).
+ACCOUNT_FORMS = {
+    "login": "qa_site.accounts.allauth_forms.LoginForm",
+    "signup": "qa_site.accounts.allauth_forms.SignupForm",
+    "reset_password": "qa_site.accounts.allauth_forms.ResetPasswordForm",
+    "reset_password_from_key": "qa_site.accounts.allauth_forms.ResetPasswordKeyForm",
+    "change_password": "qa_site.accounts.allauth_forms.ChangePasswordForm",
+}
+ACCOUNT_ADAPTER = "qa_site.accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Ask an Expert] "
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 # Rate limits on sign-in and sign-up (allauth; kept in the cache): per IP address and per account.

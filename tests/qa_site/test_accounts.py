@@ -45,10 +45,10 @@ def test_signup_sends_a_verification_link_and_login_waits_for_it(client, site_tr
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"email": "not-an-email"}, "Enter a valid email address."),
-        ({"password2": "different"}, "You must type the same password each time."),
-        ({"password1": "123", "password2": "123"}, "This password is too short."),
-        ({"first_name": ""}, "This field is required."),
+        ({"email": "not-an-email"}, "Enter an e-mail address in the correct format, like name@example.org"),
+        ({"password2": "different"}, "The passwords do not match: type the same password in both boxes"),
+        ({"password1": "123", "password2": "123"}, "Your password must be at least 8 characters long"),
+        ({"first_name": ""}, "Enter your first name"),
     ],
 )
 def test_signup_rejects_bad_input_and_creates_nobody(client, site_tree, change, message):
@@ -73,7 +73,7 @@ def test_verified_user_signs_in_with_email_and_password(client, alice):
 def test_wrong_password_is_refused_with_a_message(client, alice):
     response = client.post("/accounts/login/", {"login": "alice@example.test", "password": "nope"})
     assert response.status_code == 200
-    assert "The email address and/or password you specified are not correct." in response.content.decode()
+    assert "The e-mail address or password is not right. Check both and try again" in response.content.decode()
 
 
 def test_password_reset_by_email(client, alice):
