@@ -131,7 +131,8 @@ def main():
         pages_bulk_created.receivers = []
     topics, _, _ = ensure_cast()
     if args.format == "xml":
-        command = ["import_stackexchange", str(fixture), "--topic", "charity-law", "--batch-size", str(args.batch_size)]
+        command = ["import_stackexchange", str(fixture), "--site", "bench.stackexchange.com", "--topic", "charity-law"]
+        command += ["--batch-size", str(args.batch_size)]
         command += [arg for slug in topics for arg in ("--topic-map", f"{slug}={slug}")]
     else:
         command = ["import_csv", str(fixture), "--topic", "charity-law", "--batch-size", str(args.batch_size)]

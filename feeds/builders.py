@@ -61,15 +61,35 @@ def build_feed(*, request, pages, title, description, self_path, alternate_path,
         entry.link(href=url)
         entry.published(page.first_published_at)
         entry.updated(page.last_published_at)
-        entry.description(f"{teaser(page.answer, TEASER_WORDS)} Read the full answer: {url}", isSummary=True)
+        source = page.attribution
+        summary = f"{teaser(page.answer, TEASER_WORDS)} Read the full answer: {url}"
+        entry.description(f"{summary} {source.as_text()}" if source else summary, isSummary=True)
         if full_text:
-            entry.content(render_markdown(page.answer), type="html")
+            content = render_markdown(page.answer)
+            entry.content(f"{content}\n{source.as_html()}" if source else content, type="html")
         entry.category(term=page.topic.slug, label=page.topic.title)
         if page.expert:
             profile_path = expert_profile_path(page.expert)
             entry.author(name=page.expert.display_name, uri=absolute(profile_path) if profile_path else None)
             entry.dc.dc_creator(page.expert.display_name)
+        if source:
+            _credit(entry, source, named=not page.expert)
     return feed
+
+
+def _credit(entry, source, *, named):
+    """An imported answer's credit beyond its summary and content: the licence as the item's rights (Atom
+    ``rights``, RSS ``dc:rights``) and, for answers with no expert here, the original's authors (Atom ``author``
+    with their profile, RSS ``dc:creator``). (No Atom ``via`` link to the original: feedgen writes entry links
+    without their ``rel``, which would make it a second ``alternate``; the summary links to it instead.)"""
+    if source.licence:
+        rights = f"{source.licence}: {source.licence_url}" if source.licence_url else source.licence
+        entry.rights(rights)
+        entry.dc.dc_rights(rights)
+    if named:
+        for author in source.authors:
+            entry.author(name=author.name, uri=author.url or None)
+            entry.dc.dc_creator(author.name)
 
 
 def render_feed(feed, fmt):

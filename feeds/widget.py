@@ -165,6 +165,8 @@ def _build(request, key, topic, count):
             "expert": page.expert.display_name if page.expert else None,
             "published": _iso_day(page.first_published_at),
             "teaser": teaser(page.answer),
+            # Imported answers: where they come from, as their licence requires (None for answers written here).
+            "source": source.as_json() if (source := page.attribution) else None,
         }
         if full:
             item["answer_html"] = render_markdown(page.answer)

@@ -67,6 +67,16 @@ def imported_ids(source):
     return set(ImportedItem.objects.filter(source=source).values_list("external_id", flat=True).iterator(5000))
 
 
+def pages_without_source(source):
+    """{external id: page id} of the items imported from ``source`` whose page does not say where it came from
+    (imported before attribution was recorded)."""
+    return dict(
+        ImportedItem.objects.filter(source=source, page__isnull=False, page__source_url="", page__source_name="")
+        .values_list("external_id", "page_id")
+        .iterator(5000)
+    )
+
+
 def items_import(
     *,
     source: str,

@@ -1,9 +1,11 @@
 """Read answered questions from a CSV file (a spreadsheet saved as CSV, UTF-8).
 
 Columns: ``id``, ``title``, ``question``, ``answer`` (Markdown), and optionally ``topic`` (a topic slug; the
-command's topic when empty) and ``published`` (a date or date and time, e.g. ``2024-03-01`` or
-``2024-03-01 14:30``; now when empty). Each row is checked on its own: a bad row is reported with its
-line number and the good ones are imported.
+command's topic when empty), ``published`` (a date or date and time, e.g. ``2024-03-01`` or
+``2024-03-01 14:30``; now when empty) and, for answers taken from elsewhere, where they come from:
+``source_site``, ``source_url``, ``source_author``, ``source_author_url``, ``source_licence``,
+``source_licence_url``. Each row is checked on its own: a bad row is reported with its line number and the
+good ones are imported.
 """
 
 import csv
@@ -13,10 +15,22 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from qa_site.knowledge.attribution import web_url
 from qa_site.knowledge.bulk import BulkQuestion
 
 REQUIRED = ("id", "title", "question", "answer")
-OPTIONAL = ("topic", "published")
+# Where answers taken from elsewhere come from, for the credit their licence may require (see docs/imports.md).
+SOURCE_COLUMNS = (
+    "source_site",
+    "source_url",
+    "source_author",
+    "source_author_url",
+    "source_licence",
+    "source_licence_url",
+)
+OPTIONAL = ("topic", "published", *SOURCE_COLUMNS)
+URL_COLUMNS = ("source_url", "source_author_url", "source_licence_url")
+LIMITS = {"source_site": 200, "source_url": 500, "source_author": 200, "source_licence": 100, "source_licence_url": 300}
 
 
 class SpreadsheetError(Exception):
@@ -98,8 +112,24 @@ def _row(line, record, default_topic, topics, visibility, network):
         else:
             if published > timezone.now():
                 problems.append(f"published “{values['published']}” is in the future")
+    for column in URL_COLUMNS:
+        if values.get(column) and not web_url(values[column]):
+            problems.append(f"{column} “{values[column][:100]}” is not an http or https address")
+    for column, limit in LIMITS.items():
+        if len(values.get(column, "")) > limit:
+            problems.append(f"{column} is longer than {limit} characters")
+    if values.get("source_author_url") and not values.get("source_author"):
+        problems.append("source_author_url needs source_author")
     if problems:
         return Row(line, external_id, problem="; ".join(problems))
+    author = values.get("source_author", "")
+    source = {
+        "source_name": values.get("source_site", ""),
+        "source_url": values.get("source_url", ""),
+        "source_authors": [{"name": author, "url": values.get("source_author_url", ""), "role": ""}] if author else [],
+        "source_licence": values.get("source_licence", ""),
+        "source_licence_url": values.get("source_licence_url", ""),
+    }
     return Row(
         line,
         external_id,
@@ -111,5 +141,6 @@ def _row(line, record, default_topic, topics, visibility, network):
             visibility=visibility,
             network=network,
             published_at=published,
+            **source,
         ),
     )

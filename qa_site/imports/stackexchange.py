@@ -17,10 +17,21 @@ import html
 import re
 from dataclasses import dataclass, field
 
+import lxml.html
 import nh3
 from lxml import etree
 
 QUESTION, ANSWER = "1", "2"
+
+# Stack Exchange content is CC BY-SA (2.5, 3.0 or 4.0 by the date of each contribution). Imported answers are
+# adaptations (HTML cleaned, images left out) of a question and an answer together, which the earlier versions allow
+# under a later version with the same elements: they are credited as CC BY-SA 4.0.
+LICENCE = "CC BY-SA 4.0"
+LICENCE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
+# The alt text Stack Exchange's editor puts on images whose author gave none: it describes nothing.
+_PLACEHOLDER_ALT = {"", "enter image description here", "image", "alt text"}
+_EMPTY_LINK = re.compile(r"<a\b[^>]*>(\s|&nbsp;|<br\s*/?>)*</a>", re.IGNORECASE)
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 # The HTML kept in imported answers; everything else is dropped (its text kept, scripts and styles removed).
 SAFE_TAGS = {
@@ -43,6 +54,8 @@ class Post:
     body: str  # HTML as in the dump
     tags: list = field(default_factory=list)
     created_at: dt.datetime | None = None
+    owner_id: str = ""  # OwnerUserId: the author's id on the site, when the dump gives it
+    owner_name: str = ""  # OwnerDisplayName: given instead for authors whose account is gone
 
 
 @dataclass
@@ -57,18 +70,109 @@ class Scan:
 
     chosen: dict  # question id → answer id
     questions: int = 0
+    authors: set = field(default_factory=set)  # user ids of the chosen questions' and answers' authors
     unanswered: int = 0  # counted by questions_with_answers
 
 
-def clean_html(body):
-    """The dump's HTML with only safe tags and attributes left (h1/h2 become h3, the page has its own h1)."""
-    return nh3.clean(
-        _HEADING.sub(r"<\1h3>", body or ""),
+def clean_html(body, *, original_url=None):
+    """The dump's HTML with only safe tags and attributes left (h1/h2 become h3, the page has its own h1).
+
+    Images are not imported: each becomes a visible note, "[image not imported: its alt text]", linked to
+    ``original_url`` (the original post) when given; a link that held only an image becomes that note, so no empty
+    link is left behind.
+    """
+    body = _HEADING.sub(r"<\1h3>", body or "")
+    if "<img" in body.lower():
+        body = _images_to_notes(body, original_url)
+    cleaned = nh3.clean(
+        body,
         tags=SAFE_TAGS,
         attributes=SAFE_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener",
-    ).strip()
+    )
+    return _EMPTY_LINK.sub("", cleaned).strip()
+
+
+def image_note(alt):
+    alt = " ".join((alt or "").split())
+    return f"[image not imported: {alt}]" if alt.lower() not in _PLACEHOLDER_ALT else "[image not imported]"
+
+
+def _images_to_notes(body, original_url):
+    root = lxml.html.fragment_fromstring(body, create_parent="div")
+    for image in list(root.iter("img")):
+        note = image_note(image.get("alt") or image.get("title"))
+        link = next(image.iterancestors("a"), None)
+        holder = image
+        if link is not None and not (link.text_content() or "").strip() and len(link.xpath(".//img")) == 1:
+            holder = link  # a link around the image alone (to the full-size file): the note takes its place
+        elif link is not None:
+            _replace(image, text=note)  # a link with words of its own keeps them; the note joins them
+            continue
+        if original_url:
+            replacement = lxml.html.Element("a", href=original_url)
+            replacement.text = note
+            _replace(holder, element=replacement)
+        else:
+            _replace(holder, text=note)
+    return lxml.html.tostring(root, encoding="unicode")  # inside a <div>, which cleaning drops
+
+
+def _replace(node, *, element=None, text=None):
+    """Put ``element`` or ``text`` where ``node`` is, keeping the text that followed it."""
+    parent, tail = node.getparent(), node.tail or ""
+    if element is not None:
+        element.tail = tail
+        parent.replace(node, element)
+        return
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text + tail
+    else:
+        parent.text = (parent.text or "") + text + tail
+    parent.remove(node)
+
+
+def site_host(value):
+    """The site's host name from ``coffee.stackexchange.com`` or ``https://coffee.stackexchange.com/``; ValueError
+    when it is not one."""
+    raw = (value or "").strip().lower()
+    host = re.sub(r"^https?://", "", raw).split("/", 1)[0]
+    if not _HOST.fullmatch(host):
+        raise ValueError(f"“{value}” is not a site's address, like coffee.stackexchange.com.")
+    return host
+
+
+def question_url(host, question_id):
+    return f"https://{host}/q/{question_id}"
+
+
+def answer_url(host, answer_id):
+    return f"https://{host}/a/{answer_id}"
+
+
+def author(host, post, names, role):
+    """The credit for ``post``'s author ({"name", "url", "role"}), or None when the dump says nothing of them.
+
+    ``names`` maps user ids to display names (from Users.xml); without one, the post's own OwnerDisplayName, else
+    "user<id>" as Stack Exchange names accounts it cannot show. The profile link needs only the id.
+    """
+    user_id = post.owner_id if post.owner_id.lstrip("-").isdigit() else ""
+    name = names.get(user_id) or post.owner_name or (f"user{user_id}" if user_id else "")
+    if not name:
+        return None
+    return {"name": name, "url": f"https://{host}/users/{user_id}" if user_id else "", "role": role}
+
+
+def read_users(path, wanted):
+    """{user id: display name} for the ids in ``wanted``, streamed from a dump's Users.xml."""
+    names = {}
+    for row in _rows(path):
+        user_id = row.get("Id")
+        if user_id in wanted and row.get("DisplayName"):
+            names[user_id] = " ".join(row["DisplayName"].split())
+    return names
 
 
 def html_to_text(body):
@@ -113,8 +217,9 @@ def _rows(path):
 def scan(path, *, progress=None):
     """First pass: the answer to import for each question (accepted, else best-scored, else earliest)."""
     accepted = {}  # question id → its AcceptedAnswerId
-    accepted_found = {}  # question id → accepted answer id, once that answer has been seen
-    best = {}  # question id → ((score, -answer id), answer id)
+    accepted_found = {}  # question id → (accepted answer id, its author's id), once that answer has been seen
+    best = {}  # question id → ((score, -answer id), answer id, its author's id)
+    asked_by = {}  # question id → its author's id
     questions = 0
     for row in _rows(path):
         kind = row.get("PostTypeId")
@@ -122,11 +227,13 @@ def scan(path, *, progress=None):
             questions += 1
             if row.get("AcceptedAnswerId"):
                 accepted[row["Id"]] = row["AcceptedAnswerId"]
+            if row.get("OwnerUserId"):
+                asked_by[row["Id"]] = row["OwnerUserId"]
         elif kind == ANSWER and row.get("ParentId"):
-            answer_id, question_id = row["Id"], row["ParentId"]
+            answer_id, question_id, owner = row["Id"], row["ParentId"], row.get("OwnerUserId")
             # Answers follow their question in a dump, so its AcceptedAnswerId is known by now.
             if accepted.get(question_id) == answer_id:
-                accepted_found[question_id] = answer_id
+                accepted_found[question_id] = (answer_id, owner)
             try:
                 score = int(row.get("Score") or 0)
             except ValueError:
@@ -134,13 +241,18 @@ def scan(path, *, progress=None):
             key = (score, -int(answer_id) if answer_id.isdigit() else 0)
             current = best.get(question_id)
             if current is None or key > current[0]:
-                best[question_id] = (key, answer_id)
+                best[question_id] = (key, answer_id, owner)
         if progress:
             progress(1)
-    chosen = {question_id: answer_id for question_id, (_, answer_id) in best.items()}
+    chosen = {question_id: (answer_id, owner) for question_id, (_, answer_id, owner) in best.items()}
     # The accepted answer wins when the dump holds it (dumps leave deleted answers out).
     chosen.update(accepted_found)
-    return Scan(chosen=chosen, questions=questions)
+    authors = {owner for _, owner in chosen.values() if owner} | {asked_by[q] for q in chosen if q in asked_by}
+    return Scan(
+        chosen={question_id: answer_id for question_id, (answer_id, _) in chosen.items()},
+        questions=questions,
+        authors=authors,
+    )
 
 
 def questions_with_answers(path, found, *, skip=frozenset(), progress=None):
@@ -160,6 +272,8 @@ def questions_with_answers(path, found, *, skip=frozenset(), progress=None):
                 body=row.get("Body", ""),
                 tags=parse_tags(row.get("Tags")),
                 created_at=parse_date(row.get("CreationDate")),
+                owner_id=row.get("OwnerUserId", ""),
+                owner_name=row.get("OwnerDisplayName", ""),
             )
             answer = waiting_answers.pop(chosen[question.id], None)
             if answer is None:
@@ -168,7 +282,12 @@ def questions_with_answers(path, found, *, skip=frozenset(), progress=None):
                 yield QuestionWithAnswer(question, answer)
         elif kind == ANSWER and row.get("Id") in wanted_answers:
             answer = Post(
-                id=row["Id"], title="", body=row.get("Body", ""), created_at=parse_date(row.get("CreationDate"))
+                id=row["Id"],
+                title="",
+                body=row.get("Body", ""),
+                created_at=parse_date(row.get("CreationDate")),
+                owner_id=row.get("OwnerUserId", ""),
+                owner_name=row.get("OwnerDisplayName", ""),
             )
             question = waiting_questions.pop(wanted_answers[answer.id], None)
             if question is None:

@@ -27,7 +27,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -39,6 +39,8 @@ from wagtail.search.backends import get_search_backends
 
 from subscriptions.access import Visibility
 
+from . import generation
+from .attribution import web_url
 from .models import QuestionPage, TopicPage
 from .signals import pages_bulk_created
 
@@ -65,6 +67,12 @@ class BulkQuestion:
     published_at: dt.datetime | None = None
     asked_on: dt.date | None = None
     slug_hint: str | None = None
+    # Where an imported answer comes from, for the credit its licence requires (see ``attribution.py``).
+    source_name: str = ""
+    source_url: str = ""
+    source_authors: list = field(default_factory=list)  # [{"name": …, "url": …, "role": "question"|"answer"}]
+    source_licence: str = ""
+    source_licence_url: str = ""
 
     def check(self):
         """Raise ValueError when the item cannot become a page."""
@@ -80,6 +88,21 @@ class BulkQuestion:
             raise ValueError("A network-only answer needs its network.")
         if self.published_at is not None and timezone.is_naive(self.published_at):
             raise ValueError("published_at must be timezone-aware.")
+        for name, limit in (("source_url", 500), ("source_licence_url", 300)):
+            if getattr(self, name) and not web_url(getattr(self, name)):
+                raise ValueError(f"{name} must be an http or https address.")
+            if len(getattr(self, name)) > limit:
+                raise ValueError(f"{name} is longer than {limit} characters.")
+
+    def source_fields(self):
+        """The page's ``source_*`` columns."""
+        return {
+            "source_name": self.source_name.strip()[:200],
+            "source_url": self.source_url.strip(),
+            "source_authors": list(self.source_authors),
+            "source_licence": self.source_licence.strip()[:100],
+            "source_licence_url": self.source_licence_url.strip(),
+        }
 
 
 class _Siblings:
@@ -221,6 +244,7 @@ def _create_batch(items, content_type, siblings, on_batch):
                     "checked_on": published_on,
                     "listed": True,
                     "published_at": published_at,
+                    **item.source_fields(),
                 }
             )
             added[topic["pk"]] += 1
@@ -239,6 +263,32 @@ def _create_batch(items, content_type, siblings, on_batch):
         # with the pages.
         pages_bulk_created.send(sender=QuestionPage, page_ids=page_ids)
     return page_ids
+
+
+def update_sources(updates: dict[int, dict]) -> int:
+    """Fill in where pages created in bulk came from: ``{page id: {"source_name": …, …, "answer": …}}``.
+
+    For imports run before attribution was recorded. The ``source_*`` fields are set on every page named; ``answer``
+    (the text cleaned again, e.g. with notes for dropped images) only on pages nobody has edited since (no revision:
+    bulk pages have none until their first edit in the admin). Returns the number of pages changed; cached pages and
+    feeds are renewed with the change.
+    """
+    allowed = {"source_name", "source_url", "source_authors", "source_licence", "source_licence_url", "answer"}
+    changed = 0
+    with transaction.atomic():
+        edited = set(
+            QuestionPage.objects.filter(pk__in=list(updates), latest_revision__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
+        for page_id, values in updates.items():
+            values = {name: value for name, value in values.items() if name in allowed}
+            if page_id in edited:
+                values.pop("answer", None)
+            changed += QuestionPage.objects.filter(pk=page_id).update(**values)
+        if changed:
+            generation.bump()
+    return changed
 
 
 def _add_to_wagtail_search(page_ids):

@@ -29,6 +29,7 @@ from subscriptions import access
 from subscriptions.access import Visibility
 
 from . import generation, pagecache
+from .attribution import Attribution
 from .clock import BusinessCalendar
 
 LISTING_PAGE_SIZE = 20
@@ -278,6 +279,21 @@ class QuestionPage(ReaderPage, Page):
     # indexed by topic and date together, and sorting every live answer costs more the more there are.
     listed = models.BooleanField(default=False, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where an imported answer comes from, for the attribution its licence requires (Stack Exchange content is
+    # CC BY-SA: the site, a link to the original, the authors and the licence). Empty for answers written here.
+    source_name = models.CharField(
+        "source", max_length=200, blank=True, help_text="The site an imported answer comes from."
+    )
+    source_url = models.URLField("original", max_length=500, blank=True, help_text="The original question.")
+    source_authors = models.JSONField(
+        "original authors",
+        default=list,
+        blank=True,
+        help_text='Who wrote the original: a list of {"name": …, "url": … (their profile), "role": "question" or '
+        '"answer"}.',
+    )
+    source_licence = models.CharField("licence", max_length=100, blank=True, help_text="e.g. CC BY-SA 4.0")
+    source_licence_url = models.URLField("licence address", max_length=300, blank=True)
 
     parent_page_types = ["knowledge.TopicPage"]
     subpage_types = []
@@ -294,6 +310,17 @@ class QuestionPage(ReaderPage, Page):
                 FieldPanel("review_by"),
             ],
             heading="About this answer",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("source_name"),
+                FieldPanel("source_url"),
+                FieldPanel("source_authors"),
+                FieldPanel("source_licence"),
+                FieldPanel("source_licence_url"),
+            ],
+            heading="Source (imported answers)",
+            classname="collapsed",
         ),
     ]
     # Answers are searched with the product's own engine (search/), which publishing updates after commit.
@@ -358,6 +385,11 @@ class QuestionPage(ReaderPage, Page):
         if context["full_access"]:
             pagecache.effect(request, "answer_read", answer_id=self.pk)
         return context
+
+    @property
+    def attribution(self):
+        """Where this imported answer comes from (see ``attribution.py``), or None for answers written here."""
+        return Attribution.of(self)
 
     def helpful_for(self, user, *, full_access):
         return helpful_summary(page_id=self.pk, expert_id=self.expert_id, user=user, full_access=full_access)

@@ -32,7 +32,8 @@
     "p{margin:3px 0 0}.meta{font-size:.85em;color:#56615b}.dark .meta{color:#b5c0ba}" +
     "summary{cursor:pointer;margin-top:4px}.answer{margin-top:4px}" +
     ".compact{font-size:13px;padding:8px 10px}.compact li{padding:4px 0}" +
-    ".more{margin-top:8px;font-size:.9em}";
+    ".more{margin-top:8px;font-size:.9em}" +
+    ".credit{font-size:.8em}.credit a{font-weight:400}";
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -49,6 +50,24 @@
     var a = el("a", "", text);
     a.href = url;
     return a;
+  }
+
+  // An imported answer's credit (its licence asks for it); the links come from our own answers.json.
+  function credit(src) {
+    var p = el("p", "meta credit", "From ");
+    function add(text, url) {
+      p.appendChild(url ? link(url, text) : document.createTextNode(text));
+    }
+    add(src.name, src.url);
+    (src.authors || []).forEach(function (a, i, all) {
+      add((i && i === all.length - 1 ? " and " : ", ") + (a.role ? a.role + " " : "") + "by ");
+      add(a.name, a.url);
+    });
+    if (src.licence) {
+      add(" · ");
+      add(src.licence.name, src.licence.url);
+    }
+    return p;
   }
 
   function day(iso) {
@@ -97,6 +116,7 @@
           li.appendChild(details);
         }
       }
+      if (item.source) li.appendChild(credit(item.source));
       list.appendChild(li);
     });
     section.appendChild(list);
