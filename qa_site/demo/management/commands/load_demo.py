@@ -36,7 +36,7 @@ from qa_site.knowledge.models import (
 )
 from qa_site.knowledge.setup import COORDINATORS, ensure_coordinators_group, ensure_site_tree
 from qa_site.outbox.models import OutboxMessage
-from subscriptions import billing
+from subscriptions import billing, joining
 from subscriptions import services as membership_services
 from subscriptions.models import AccessKey, Invoice, Membership, Network, Payment, Plan, Subscription, UsageCount
 
@@ -274,6 +274,20 @@ class Command(BaseCommand):
             kind=AccessKey.Kind.WIDGET,
             actor=admin,
             allowed_origins="https://northshire-rcc.example.org",
+        )
+        # A network has asked to join through /subscribe/: it waits in the coordinators' "Networks joining" queue.
+        applicant = self.create_user("joining@demo.test", "Priya", "Shah")
+        standard = Plan.objects.get(slug="standard")
+        joining.join_request_submit(
+            user=applicant,
+            plan=standard,
+            start="trial",
+            seats=standard.included_seats,
+            name="Southdown Villages Network",
+            website="https://southdown-villages.example.org",
+            members_description="32 village halls and community shops across the downs",
+            billing_email="accounts@southdown-villages.example.org",
+            billing_address="The Old Forge\nDitchling",
         )
 
     def create_alert_follows(self, topics):
@@ -606,4 +620,5 @@ class Command(BaseCommand):
         for email, who in rows:
             self.stdout.write(f"  {email:<24} {who}")
         self.stdout.write("  sam.whitfield@demo.test  adviser whose network's subscription has expired")
+        self.stdout.write("  joining@demo.test        asked to join as Southdown Villages Network (to decide)")
         self.stdout.write("")
