@@ -54,15 +54,25 @@ def messages(request):
 def answer_feedback(request, *, page_id, question_id, expert_id):
     """For a reader of the full answer: "Was this helpful?" (and its counts, for coordinators and the answer's
     expert), the rating summary, and the reader's own rating with the form to change it."""
-    user = request.user
-    context = {
-        "page": {"pk": page_id, "question_id": question_id},
-        "helpful": helpful_summary(page_id=page_id, expert_id=expert_id, user=user, full_access=True),
-    }
+    return feedback_context(request.user, page_id=page_id, question_id=question_id, expert_id=expert_id)
+
+
+def feedback_context(user, *, page_id, question_id, expert_id, full_access=True, may_rate=None):
+    """The context of ``knowledge/includes/answer_feedback.html`` for ``user``: on the answer page (as the fragment
+    above) and on the asker's own question page. ``page_id`` may be None (a private answer has no page): then there is
+    nothing to vote on, only the rating. ``may_rate`` (default: signed in and not the answer's expert) says whether
+    the rating form is offered."""
+    context = {"page": {"pk": page_id, "question_id": question_id}}
+    if page_id:
+        context["helpful"] = helpful_summary(page_id=page_id, expert_id=expert_id, user=user, full_access=full_access)
+    else:
+        context["helpful"] = {"may_vote": False, "sees_counts": False, "mine": None}
     if question_id:
         average, count = rating_summary([question_id]).get(question_id, (None, 0))
         context["rating"] = {"average": average, "count": count}
-        if user.is_authenticated and user.pk != expert_id:
+        if may_rate is None:
+            may_rate = user.is_authenticated and user.pk != expert_id
+        if may_rate:
             mine = AnswerRating.objects.filter(question_id=question_id, user=user).first()
             context["rating_form"] = RatingForm(
                 initial={"stars": mine.stars, "comment": mine.comment} if mine else None

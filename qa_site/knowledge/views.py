@@ -16,6 +16,7 @@ from subscriptions import access
 
 from . import services
 from .forms import AskForm, ClarificationReplyForm, HelpfulForm, RatingForm, is_page_id
+from .fragments import feedback_context
 from .models import Question, QuestionEvent, QuestionPage
 
 
@@ -92,6 +93,7 @@ def question_detail(request, pk, reply_form=None):
         {
             "question": question,
             "answer": answer if show_answer else None,
+            "feedback": _asker_feedback(request.user, question) if show_answer else None,
             "events": question.events.select_related("actor"),
             "thread": question.events.filter(
                 action__in=(QuestionEvent.Action.CLARIFICATION_REQUESTED, QuestionEvent.Action.CLARIFIED)
@@ -133,6 +135,34 @@ def question_withdraw(request, pk):
     return redirect("knowledge:question", pk=question.pk)
 
 
+def _asker_feedback(user, question):
+    """The asker's say on their own published answer, in the same box as on the answer page: "Was this helpful?"
+    when it is in the knowledge base (and they may read it there in full), and the rating (``answer_rate`` lets the
+    asker rate once the answer is published, page or not)."""
+    if user.pk != question.asker_id or question.status != Question.Status.PUBLISHED:
+        return None
+    page = getattr(question, "page", None)
+    page = page if page is not None and page.live else None
+    return feedback_context(
+        user,
+        page_id=page.pk if page else None,
+        question_id=question.pk,
+        expert_id=question.assignee_id,
+        full_access=bool(page) and access.can_read_published_in_full(user, page),
+        may_rate=user.pk != question.assignee_id,
+    )
+
+
+def _back_to_question(request, question_id):
+    """The asker's question page, when the form was sent from there (``from=question``) and they may see it."""
+    if request.POST.get("from") != "question" or not question_id:
+        return None
+    question = Question.objects.filter(pk=question_id).select_related("page").first()
+    if question is None or not access.can_follow_question(request.user, question):
+        return None
+    return reverse("knowledge:question", args=[question_id])
+
+
 @login_required
 @require_POST
 def rate_answer(request, pk):
@@ -144,7 +174,7 @@ def rate_answer(request, pk):
         page and page.live and access.can_see_published(request.user, page)
     ):
         raise Http404("No such answer.")
-    back = page.url if page else reverse("knowledge:question", args=[pk])
+    back = _back_to_question(request, pk) or (page.url if page else reverse("knowledge:question", args=[pk]))
     form = RatingForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -194,4 +224,4 @@ def vote_helpful(request, page_id):
         counts = {"yes": helpful["yes"], "no": helpful["no"]} if helpful["sees_counts"] else None
         return JsonResponse({"helpful": vote.helpful, "message": message, "counts": counts})
     messages.success(request, message)
-    return redirect(f"{page.url}#helpful")
+    return redirect(f"{_back_to_question(request, page.question_id) or page.url}#helpful")

@@ -38,6 +38,9 @@
             choice.classList.toggle("button-secondary", !pressed);
           });
           status.textContent = result.body.message;
+          // Then the optional rating, in the same box.
+          var rating = section && section.querySelector("[data-rating]");
+          if (rating) rating.open = true;
           if (result.body.counts && section) {
             section.querySelector("[data-helpful-yes]").textContent = result.body.counts.yes;
             section.querySelector("[data-helpful-no]").textContent = result.body.counts.no;
