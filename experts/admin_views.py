@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from qa_site import charts
 from qa_site.knowledge import services
 from qa_site.knowledge.admin_views import CoordinatorView
 from qa_site.knowledge.models import Question, QuestionEvent, SLASettings, TopicPage
@@ -403,6 +404,9 @@ class ComplianceReportView(CoordinatorView):
         date_range, error = reports.parse_range(request.GET)
         if error:
             messages.error(request, error)
+        elif charts.requested(request.GET):
+            shown = [chart for grouping in reports.compliance(date_range)["groupings"] for chart in grouping.charts]
+            return charts.download(request, shown, f"sla-compliance-{date_range.slug}")
         export = request.GET.get("export")
         if export:
             if export in reports.GROUPINGS and not error:

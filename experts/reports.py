@@ -6,7 +6,7 @@ Every report is built from a fixed number of queries, however many questions or 
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -118,7 +118,7 @@ class Grouping:
     title: str
     column: str  # the heading of the label column
     rows: list  # summaries (stats.summarise) with ``label`` added; experts also have ``email``
-    chart: str = ""
+    charts: list = field(default_factory=list)  # qa_site.charts.Chart
 
 
 GROUPINGS = ("week", "expert", "topic", "network")
@@ -152,22 +152,43 @@ def _by(queryset, field, label_field, missing):
     return rows
 
 
-def _chart(grouping):
+def _charts(grouping):
+    """The grouping's charts, one measure each: the % met, and (by week) the number answered, empty weeks as gaps."""
     if not any(row["answered"] for row in grouping.rows):
-        return ""
-    if grouping.name == "week":
-        return charts.line(
-            title="SLA met by week (answered in brackets)",
-            labels=[f"{row['key'].day} {row['key']:%b} ({row['answered']})" for row in grouping.rows],
+        return []
+    name = grouping.name
+    if name == "week":
+        labels = [f"{row['key'].day} {row['key']:%b}" for row in grouping.rows]
+        common = {"labels": labels, "label_heading": "Week commencing"}
+        return [
+            charts.Chart(
+                name="week-sla",
+                title="SLA met by week",
+                series={"Met %": [row["met_percent"] for row in grouping.rows]},
+                kind="line",
+                percent=True,
+                unit="% of questions answered",
+                **common,
+            ),
+            charts.Chart(
+                name="week-answered",
+                title="Questions answered by week",
+                series={"Answered": [row["answered"] for row in grouping.rows]},
+                unit="questions",
+                **common,
+            ),
+        ]
+    return [
+        charts.Chart(
+            name=f"{name}-sla",
+            title=f"SLA met by {name} (met of answered in brackets)",
+            labels=[f"{row['label']} ({row['met']}/{row['answered']})" for row in grouping.rows],
             series={"Met %": [row["met_percent"] for row in grouping.rows]},
             percent=True,
+            unit="% of questions answered",
+            label_heading=grouping.column,
         )
-    return charts.bar(
-        title=f"SLA met by {grouping.name} (met of answered in brackets)",
-        labels=[f"{row['label']} ({row['met']}/{row['answered']})" for row in grouping.rows],
-        series={"Met %": [row["met_percent"] for row in grouping.rows]},
-        percent=True,
-    )
+    ]
 
 
 def compliance(date_range, *, only=None, with_charts=True):
@@ -188,7 +209,7 @@ def compliance(date_range, *, only=None, with_charts=True):
         title, column, build = builders[name]
         grouping = Grouping(name=name, title=title, column=column, rows=build())
         if with_charts:
-            grouping.chart = _chart(grouping)
+            grouping.charts = _charts(grouping)
         groupings.append(grouping)
     result = {"groupings": groupings}
     if not only:

@@ -1,6 +1,7 @@
 """The expert-facing pages: the public panel and profiles, the expert's queue, answer page, performance, fees
 and settings, and applying to join the panel."""
 
+import datetime as dt
 import re
 
 from django.contrib import messages
@@ -48,6 +49,9 @@ def _expert_profile(user, *, former_too=False):
 @login_required
 def dashboard(request):
     profile = _expert_profile(request.user)
+    if charts.requested(request.GET):
+        performance = _performance_by_month(request.user)
+        return charts.download(request, performance["month_charts"], "my-answers")
     now = timezone.now()
     queue = list(
         Question.objects.assigned_to(request.user)
@@ -80,20 +84,41 @@ def dashboard(request):
 
 
 def _performance_by_month(user):
-    """The expert's SLA record by London month: rows for the table, and the same numbers as a chart."""
+    """The expert's SLA record by London month: rows for the table, and the same numbers as charts (answers, and
+    the % within the promised time), every month from the first to the last shown, months without answers as gaps."""
     months = stats.by_month(stats.answered().filter(assignee=user))
     for row in months:
         row["label"] = timezone.localtime(row["key"]).strftime("%b %Y")
-    chart = None
-    if months:
-        chart = charts.line(
+    return {"months": months, "month_charts": _month_charts(months)}
+
+
+def _month_charts(months):
+    if not months:
+        return []
+    found = {timezone.localtime(row["key"]).date().replace(day=1): row for row in months}
+    month, last = min(found), max(found)
+    labels, answered, met = [], [], []
+    while month <= last:
+        row = found.get(month)
+        labels.append(f"{month:%b %Y}")
+        answered.append(row["answered"] if row else 0)
+        met.append(row["met_percent"] if row else None)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    common = {"labels": labels, "label_heading": "Month"}
+    return [
+        charts.Chart(
+            name="answers", title="Your answers by month", series={"Answers": answered}, unit="answers", **common
+        ),
+        charts.Chart(
+            name="sla",
             title="Answers within the promised time, by month",
-            labels=[row["label"] for row in months],
-            series={"SLA met (%)": [row["met_percent"] for row in months]},
+            series={"Within the promised time": met},
+            kind="line",
             percent=True,
-            secondary={"Answers (right-hand scale)": [row["answered"] for row in months]},
-        )
-    return {"months": months, "months_chart": chart}
+            unit="% of your answers",
+            **common,
+        ),
+    ]
 
 
 @require_POST

@@ -1,4 +1,6 @@
-"""The value report: what a network's subscription did for its members, by London month, for the last 12 months.
+"""The value report: what a network's subscription did for its members, by London month, for the last 12 months
+or the months its admin chooses (``from`` and ``to``, at most 36 months); on the page, as CSV, and as a PDF to send
+to funders.
 
 Three queries however much history there is: questions asked per month (counted in the database), the answered
 questions' (month, SLA met, working hours) rows (median and 90th percentile in Python), and usage counts summed
@@ -21,6 +23,8 @@ from qa_site.knowledge.models import Question
 from subscriptions.models import UsageCount
 
 MONTHS = 12
+MAX_MONTHS = 36
+EARLIEST = dt.date(2000, 1, 1)
 USAGE_KINDS = {
     UsageCount.Kind.ANSWER_READ: "answers_read",
     UsageCount.Kind.DEFLECTION: "deflections",
@@ -106,8 +110,70 @@ def _month_of(value):
     return value.replace(day=1)
 
 
-def value_report(network, *, today=None, months=MONTHS):
-    starts = month_starts(today, months)
+@dataclass(frozen=True)
+class Period:
+    """The report's months: ``months`` London months from ``first`` (the first day of the first), or an error."""
+
+    first: dt.date | None
+    months: int
+    error: str = ""
+
+    @property
+    def query(self):
+        """``from`` and ``to`` for a link to the same period."""
+        if self.first is None:
+            return {}
+        return {"from": f"{self.first:%Y-%m}", "to": f"{_add_months(self.first, self.months - 1):%Y-%m}"}
+
+
+def _parse_month(value):
+    """The first day of the month in ``YYYY-MM`` (or a date ``YYYY-MM-DD`` in it); None for anything else."""
+    value = value.strip()
+    try:
+        if len(value) == 7:
+            return dt.date.fromisoformat(value + "-01")
+        if len(value) == 10:
+            return dt.date.fromisoformat(value).replace(day=1)
+    except ValueError:
+        return None
+    return None
+
+
+def parse_period(params, today=None):
+    """The Period asked for by a query string's ``from`` and ``to`` (months, ``YYYY-MM``; either may be left out).
+
+    Neither: the last 12 months. Only ``to``: the 12 months ending then. Only ``from``: 12 months from then, or up to
+    this month if that is sooner. A Period with ``error`` (and no months) says what is wrong.
+    """
+    this_month = (today or timezone.localdate()).replace(day=1)
+    raw_from, raw_to = (params.get("from") or "").strip(), (params.get("to") or "").strip()
+    if not raw_from and not raw_to:
+        return Period(_add_months(this_month, 1 - MONTHS), MONTHS)
+    first = _parse_month(raw_from) if raw_from else None
+    last = _parse_month(raw_to) if raw_to else None
+    if (raw_from and first is None) or (raw_to and last is None):
+        return Period(None, 0, "Write the months as year and month, for example 2025-04.")
+    if last is None:
+        last = min(_add_months(first, MONTHS - 1), this_month)
+    if first is None:
+        first = _add_months(last, 1 - MONTHS)
+    if first < EARLIEST:
+        return Period(None, 0, f"The report starts in {EARLIEST:%B %Y} at the earliest.")
+    if last > this_month:
+        return Period(
+            None, 0, f"The report can end in {this_month:%B %Y} at the latest: later months have no figures yet."
+        )
+    if first > last:
+        return Period(None, 0, "The first month must not be after the last month.")
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months > MAX_MONTHS:
+        return Period(None, 0, f"Choose at most {MAX_MONTHS} months: from and to are {months} months apart.")
+    return Period(first, months)
+
+
+def value_report(network, *, today=None, months=MONTHS, first=None):
+    """The report for ``months`` months from ``first`` (a month's first day), or the last ``months`` by default."""
+    starts = month_starts(today, months) if first is None else [_add_months(first, k) for k in range(months)]
     first, after = starts[0], _add_months(starts[-1], 1)
     low = dt.datetime.combine(first, dt.time.min, tzinfo=LONDON)
     high = dt.datetime.combine(after, dt.time.min, tzinfo=LONDON)
@@ -159,48 +225,71 @@ def value_report(network, *, today=None, months=MONTHS):
 
 
 def report_charts(report):
-    """The report's numbers as charts, or {} when there is nothing to draw."""
+    """The report's numbers as charts (one measure each; months with nothing to measure as gaps), or [] when there
+    is nothing to draw."""
     if not report.has_activity:
-        return {}
+        return []
     labels = [row.label for row in report.rows]
-    rows = report.rows
-    result = {
-        "asked": charts.bar(
-            title="Questions asked by your members",
-            labels=labels,
-            series={"Questions asked": [row.asked for row in rows]},
-            height=280,
+    rows, total = report.rows, report.total
+    common = {"labels": labels, "label_heading": "Month"}
+    result = [
+        charts.Chart(
+            name="questions",
+            title="Questions asked and answered",
+            series={"Asked": [row.asked for row in rows], "Answered": [row.answered for row in rows]},
+            unit="questions",
+            **common,
         ),
-        "usage": charts.bar(
+    ]
+    if total.answered:
+        result += [
+            charts.Chart(
+                name="sla",
+                title="Answered within the promised time",
+                series={"Answered within the promised time": [row.met_percent for row in rows]},
+                kind="line",
+                percent=True,
+                unit="% of questions answered",
+                **common,
+            ),
+            charts.Chart(
+                name="hours",
+                title="Working hours to answer",
+                series={
+                    "Median": [row.median_hours for row in rows],
+                    "90th percentile": [row.p90_hours for row in rows],
+                },
+                kind="line",
+                unit="working hours",
+                **common,
+            ),
+        ]
+    result.append(
+        charts.Chart(
+            name="reading",
             title="Answers read, and questions saved, by your members",
-            labels=labels,
             series={
                 "Answers read": [row.answers_read for row in rows],
                 "Similar answers that saved a question": [row.deflections for row in rows],
-                "Widget views": [row.widget_views for row in rows],
             },
-            height=280,
-        ),
-    }
-    if report.total.answered:
-        result["sla"] = charts.line(
-            title="Answered within the promised time",
-            labels=labels,
-            series={"SLA met (%)": [row.met_percent for row in rows]},
-            percent=True,
-            secondary={"Answered (right-hand scale)": [row.answered for row in rows]},
-            height=280,
+            **common,
         )
-        result["hours"] = charts.line(
-            title="Working hours to answer",
-            labels=labels,
-            series={
-                "Median": [row.median_hours for row in rows],
-                "90th percentile": [row.p90_hours for row in rows],
-            },
-            height=280,
+    )
+    if total.widget_views:
+        result.append(
+            charts.Chart(
+                name="widget",
+                title="Widget views on your members' websites",
+                series={"Widget views": [row.widget_views for row in rows]},
+                unit="views",
+                **common,
+            )
         )
     return result
+
+
+def file_stem(report):
+    return f"{report.network.slug}-value-report-{report.start:%Y-%m}-to-{report.end:%Y-%m}"
 
 
 CSV_HEADER = [
@@ -233,5 +322,4 @@ def _csv_row(row, month):
 def report_csv(report):
     rows = [_csv_row(row, f"{row.month:%Y-%m}") for row in report.rows]
     rows.append(_csv_row(report.total, "Total"))
-    filename = f"{report.network.slug}-value-report-{report.start:%Y-%m}-to-{report.end:%Y-%m}.csv"
-    return csv_response(filename, CSV_HEADER, rows)
+    return csv_response(f"{file_stem(report)}.csv", CSV_HEADER, rows)

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from qa_site import charts
 from qa_site.knowledge.models import TopicPage
 from subscriptions import access, services
 from subscriptions.models import (
@@ -36,6 +37,7 @@ from subscriptions.models import (
 
 from . import invoices as invoice_views
 from . import report as value
+from . import report_pdf
 from .forms import InviteForm, KeyForm, RoleForm, WidgetForm
 
 FEATURES = (
@@ -419,11 +421,30 @@ def key_revoke(request, slug, pk):
 
 @login_required
 def report(request, slug):
+    """The value report for the months asked for (``from``, ``to``); ``export=csv`` or ``pdf`` downloads it, and
+    ``chart=<name>&format=svg|png`` one of its charts. Months that are not right: the page says why (400)."""
     network = _network(request, slug)
-    result = value.value_report(network)
-    if request.GET.get("export") == "csv":
+    period = value.parse_period(request.GET)
+    context = {
+        "period": period,
+        "from_value": request.GET.get("from", "") if period.error else period.query["from"],
+        "to_value": request.GET.get("to", "") if period.error else period.query["to"],
+    }
+    if period.error:
+        return _render(request, "network/report.html", network, "report", context, status=400)
+    result = value.value_report(network, first=period.first, months=period.months)
+    export = request.GET.get("export")
+    if export == "csv":
         return value.report_csv(result)
-    context = {"report": result, "charts": value.report_charts(result)}
+    report_charts = value.report_charts(result)
+    download = charts.download(request, report_charts, value.file_stem(result))
+    if download is not None:
+        return download
+    if export == "pdf":
+        return report_pdf.pdf_response(result, report_charts)
+    if export:
+        return charts.bad_request(request, "The value report downloads as csv or pdf: choose export=csv or export=pdf.")
+    context.update(report=result, charts=report_charts, query=urlencode(period.query))
     return _render(request, "network/report.html", network, "report", context)
 
 

@@ -104,7 +104,7 @@ def expect_styled_charts(page, count):
     expect(charts).to_have_count(count)
     for index in range(count):
         title = charts.nth(index).locator("text.title").first
-        assert title.evaluate("t => getComputedStyle(t).fontSize") == "15px"
+        assert title.evaluate("t => getComputedStyle(t).fontSize") == "20px"
 
 
 @pytest.mark.browser
@@ -195,7 +195,7 @@ def test_the_expert_dashboard_breaks_no_rule(live_server, watched, answer, erin)
     expert = watched()
     sign_in(expert.page, erin)
     expert.visit("/experts/dashboard/")
-    expect_styled_charts(expert.page, 1)
+    expect_styled_charts(expert.page, 2)
 
 
 @pytest.mark.browser
@@ -229,7 +229,7 @@ def test_the_coordinator_console_breaks_no_rule(live_server, watched, answer, co
 
     # The console's own screens: a report with a chart, and a list filtered by a select (Wagtail's w-submit).
     console.visit("/admin/experts/reports/sla-compliance/")
-    expect_styled_charts(console.page, 4)
+    expect_styled_charts(console.page, 5)
     console.visit("/admin/questions/all/")
     console.page.get_by_label("Status").select_option("published")
     expect(console.page).to_have_url(f"{live_server.url}/admin/questions/all/?status=published")

@@ -56,7 +56,13 @@ def with_expert(expert, title, *, network, topic, submitted_at, sla_hours, statu
 def queue_rows(response):
     soup = BeautifulSoup(response.content, "html.parser")
     rows = soup.select('[data-testid="queue"] tbody tr')
-    return [(row.find_all("td")[0].get_text(strip=True), row.find_all("td")[4].get_text(strip=True)) for row in rows]
+    return [
+        (
+            row.select_one("a.queue-title").get_text(strip=True),
+            row.select_one('[data-testid="queue-sla"]').get_text(strip=True),
+        )
+        for row in rows
+    ]
 
 
 def page_messages(response):
@@ -398,8 +404,8 @@ def queue_status(response):
     soup = BeautifulSoup(response.content, "html.parser")
     return [
         (
-            row.find_all("td")[0].get_text(strip=True),
-            row.find_all("td")[5].get_text(strip=True),
+            row.select_one("a.queue-title").get_text(strip=True),
+            row.select_one('[data-testid="queue-status"]').get_text(strip=True),
             bool(row.select("form")),
         )
         for row in soup.select('[data-testid="queue"] tbody tr')
@@ -418,6 +424,40 @@ def test_dashboard_marks_new_questions_and_offers_to_accept_them(client, erin, r
     response = client.get(DASHBOARD)
     assert page_messages(response) == [f"Accepted: “{routed.title}”."]
     assert queue_status(response) == [(routed.title, "Accepted", False)]
+
+
+def test_the_queue_gives_each_title_the_rows_width_with_topic_network_and_state_under_it(client, erin, routed):
+    client.force_login(erin)
+    soup = BeautifulSoup(client.get(DASHBOARD).content, "html.parser")
+    queue = soup.select_one('[data-testid="queue"]')
+    assert [th.get_text(strip=True) for th in queue.select("thead th")] == ["Question", "Due", "SLA", "Actions"]
+    (row,) = queue.select("tbody tr")
+    question = row.select_one("td.queue-question")
+    assert question.select_one("a.queue-title").get_text() == routed.title
+    assert question.select_one(".queue-from").get_text(" ", strip=True) == "Charity law · Northshire RCC · New"
+    assert row.get_text().count("Northshire RCC") == 1
+
+
+def test_the_queue_explains_accept_and_answer_and_offers_accept_until_accepted(client, erin, routed):
+    client.force_login(erin)
+    soup = BeautifulSoup(client.get(DASHBOARD).content, "html.parser")
+    assert soup.select_one("#queue-help").get_text(" ", strip=True) == (
+        "Accept tells the adviser you have taken their question on (their question page shows it); it does not "
+        "pause the clock, which runs until you submit your answer. Answer opens the question: read it, ask the "
+        "adviser for more detail, save drafts and submit."
+    )
+    row = soup.select_one('[data-testid="queue"] tbody tr')
+    title_id = row.select_one("a.queue-title")["id"]
+    actions = [
+        (control.get_text(strip=True), control["aria-describedby"])
+        for control in row.select("td.row-actions button, td.row-actions a")
+    ]
+    assert actions == [("Accept", title_id), ("Answer", title_id)]
+    client.post(f"/experts/questions/{routed.pk}/accept/")
+    row = BeautifulSoup(client.get(DASHBOARD).content, "html.parser").select_one('[data-testid="queue"] tbody tr')
+    assert [control.get_text(strip=True) for control in row.select("td.row-actions button, td.row-actions a")] == [
+        "Answer"
+    ]
 
 
 def test_accepting_twice_records_one_acceptance(client, erin, routed):
@@ -551,10 +591,23 @@ def test_dashboard_shows_the_experts_performance_with_a_chart_and_a_table(client
         ["Mar 2026", "1", "1", "100.0%", "4.0"],
         ["Apr 2026", "1", "1", "100.0%", "6.0"],
     ]
-    chart = soup.select_one('[data-testid="performance"] figure.chart svg')
-    labels = [text.get_text() for text in chart.select("text")]
-    assert {"Jan 2026", "Mar 2026", "Apr 2026", "SLA met (%)", "Answers (right-hand scale)"} <= set(labels)
-    assert chart.select("script") == []
+    # Two charts, one measure each, every month from January to April (February, with no answers, a gap in the %).
+    figures = soup.select('[data-testid="performance"] figure.chart')
+    assert [figure.select_one("svg > title").get_text() for figure in figures] == [
+        "Your answers by month",
+        "Answers within the promised time, by month",
+    ]
+    assert [
+        [[cell.get_text() for cell in row.select("th, td")] for row in figure.select("details tbody tr")]
+        for figure in figures
+    ] == [
+        [["Jan 2026", "2"], ["Feb 2026", "0"], ["Mar 2026", "1"], ["Apr 2026", "1"]],
+        [["Jan 2026", "50%"], ["Feb 2026", "–"], ["Mar 2026", "100%"], ["Apr 2026", "100%"]],
+    ]
+    assert soup.select('[data-testid="performance"] script') == []
+    png = client.get(DASHBOARD + "?chart=sla&format=png")
+    assert png["Content-Disposition"] == 'attachment; filename="my-answers-sla.png"'
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_dashboard_performance_before_any_answer(client, erin):

@@ -60,7 +60,7 @@ def table(response, grouping):
     page = BeautifulSoup(response.content, "html.parser")
     return [
         [cell.get_text(" ", strip=True) for cell in row.find_all("td")]
-        for row in page.select(f"section#by-{grouping} tbody tr")
+        for row in page.select(f"section#by-{grouping} table.listing tbody tr")
     ]
 
 
@@ -155,9 +155,38 @@ def test_compliance_chart_labels_carry_the_counts(coordinator, known):
     labels = [text.get_text() for text in page.select("section#by-expert svg text")]
     assert "Erin Evans (2/3)" in labels
     assert "Sam Shaw (1/2)" in labels
-    week_labels = [text.get_text() for text in page.select("section#by-week svg text")]
-    assert "1 Jun (2)" in week_labels
-    assert "8 Jun (3)" in week_labels
+
+
+def test_compliance_by_week_charts_the_percent_and_the_count_apart_with_gaps(coordinator, known, topic, northshire):
+    answered(known["erin"], topic=topic, network=northshire, at=london(2026, 6, 29, 10), met=True, hours="5.00")
+    page = BeautifulSoup(coordinator.get(COMPLIANCE + "?from=2026-06-01&to=2026-07-05").content, "html.parser")
+    figures = page.select("section#by-week figure.chart")
+    titles = [figure.select_one("svg > title").get_text() for figure in figures]
+    rows = [
+        [[cell.get_text() for cell in row.select("th, td")] for row in figure.select("details tbody tr")]
+        for figure in figures
+    ]
+    assert titles == ["SLA met by week", "Questions answered by week"]
+    # The week of 22 June had no answers: no % (a gap in the line), and a count of 0.
+    assert rows == [
+        [["1 Jun", "100%"], ["8 Jun", "33.3%"], ["15 Jun", "0%"], ["22 Jun", "–"], ["29 Jun", "100%"]],
+        [["1 Jun", "2"], ["8 Jun", "3"], ["15 Jun", "1"], ["22 Jun", "0"], ["29 Jun", "1"]],
+    ]
+    # One stroke through 1, 8 and 15 June (three points), and 29 June a lone dot: never a line across 22 June.
+    strokes = figures[0].select("path.line.reactive.nofill")
+    assert len(strokes) == 1
+    assert len(strokes[0]["d"].replace("M", " ").replace("L", " ").split()) == 3 * 2
+
+
+def test_a_compliance_chart_downloads_as_png_for_coordinators_only(client, coordinator, known, nadia):
+    query = "?from=2026-06-01&to=2026-06-14&chart=week-sla&format=png"
+    png = coordinator.get(COMPLIANCE + query)
+    client.force_login(nadia)
+    refused = client.get(COMPLIANCE + query)
+    assert png["Content-Disposition"] == 'attachment; filename="sla-compliance-2026-06-01-to-2026-06-14-week-sla.png"'
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert refused.status_code in (302, 403)
+    assert not refused.content.startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize(
