@@ -469,7 +469,7 @@ FORMS = [
         "coordinator",
         url("knowledge_admin:review_update", "review.pk"),
         {
-            "action": values("clear", "return", "save", "publish"),
+            "action": values("clear", "redact", "redact_all", "return", "save", "publish"),
             "flag": values("1"),
             "comment": values("Please shorten it."),
             "title": values("A reviewed title"),

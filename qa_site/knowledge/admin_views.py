@@ -1,6 +1,7 @@
 """Coordinator screens in the Wagtail admin: review answers, browse every question."""
 
 import datetime as dt
+import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -9,6 +10,8 @@ from django.db.models import Count, Min, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape, linebreaks
+from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
@@ -16,7 +19,8 @@ from subscriptions import access
 
 from . import pii, services
 from .forms import DuplicateForm, PublishForm, RejectForm, ReturnForm
-from .models import AnswerReview, Question, QuestionPage
+from .models import AnswerReview, PersonalDataFlag, Question, QuestionPage
+from .templatetags.knowledge_tags import render_markdown
 
 
 class CoordinatorView(WagtailAdminTemplateMixin, TemplateView):
@@ -55,20 +59,54 @@ class ReviewQueueView(CoordinatorView):
 
 
 def flags_in_context(flags, copy):
-    """Each flag with the words around it in the copy (``before``, ``match``, ``after``), for highlighting."""
+    """Each flag with the words around it in the copy (``before``, ``match``, ``after``), for highlighting; a
+    redacted flag with its placeholder in place of its text (``placeholder``)."""
     for flag in flags:
         text = copy.get(flag.field, "")
-        start = flag.start if text[flag.start : flag.start + len(flag.text)] == flag.text else text.find(flag.text)
+        flag.placeholder = pii.PLACEHOLDERS.get(flag.kind, "")
+        if flag.resolution == PersonalDataFlag.Resolution.REDACTED:
+            length = len(flag.placeholder)
+            start = flag.start if text[flag.start : flag.start + length] == flag.placeholder else -1
+        else:
+            length = len(flag.text)
+            start = flag.start if text[flag.start : flag.start + length] == flag.text else text.find(flag.text)
         if start < 0:  # edited out since: show it alone
             flag.before, flag.match, flag.after = "", flag.text, ""
         else:
-            flag.before, flag.match, flag.after = pii.context(text, start, len(flag.text))
+            flag.before, flag.match, flag.after = pii.context(text, start, length)
     return flags
 
 
+# Placeholders in rendered HTML, outside tags (never inside an attribute): each is highlighted in the preview.
+_TAG_OR_PLACEHOLDER = re.compile(
+    r"(<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>)|(" + "|".join(re.escape(p) for p in pii.PLACEHOLDERS.values()) + ")"
+)
+
+
+def mark_placeholders(html):
+    """``html`` (safe, rendered) with each redaction placeholder in its text wrapped in a highlighting <mark>."""
+
+    def mark(match):
+        if match.group(1):
+            return match.group(0)
+        return f'<mark class="redacted" style="background:#c6ecd0;padding:0 2px">{match.group(2)}</mark>'
+
+    return mark_safe(_TAG_OR_PLACEHOLDER.sub(mark, str(html)))
+
+
+def copy_preview(copy):
+    """The copy as readers will see it (the question's paragraphs, the answer's Markdown), placeholders marked."""
+    return {
+        "title": mark_placeholders(escape(copy.get("title", ""))),
+        "question_text": mark_placeholders(linebreaks(copy.get("question_text", ""), autoescape=True)),
+        "answer_text": mark_placeholders(render_markdown(copy.get("answer_text", ""))),
+    }
+
+
 class CopyReviewView(CoordinatorView):
-    """Review the copy to publish: the coordinator edits out personal data (each flag shown in context, cleared by
-    editing it out or marking it "not personal data"), then publishes or returns it to the expert.
+    """Review the copy to publish: the coordinator takes out personal data (each flag shown in context, cleared by
+    redacting it in one click, editing it out or marking it "not personal data"; the preview shows the copy as it
+    will appear, placeholders highlighted), then publishes or returns it to the expert.
 
     Subclasses say what is reviewed (a new answer, or an update to a published one) and which services act on it.
     """
@@ -89,6 +127,7 @@ class CopyReviewView(CoordinatorView):
         context.update(
             flags=flags,
             open_flags=[flag for flag in flags if not flag.is_cleared],
+            preview=copy_preview(copy),
             publish_form=kwargs.get("publish_form") or PublishForm(initial=copy),
             return_form=kwargs.get("return_form") or ReturnForm(),
         )
@@ -113,6 +152,17 @@ class CopyReviewView(CoordinatorView):
                     return here
                 services.personal_data_flag_clear(flag_id=flag.pk, actor=request.user)
                 messages.success(request, f"Cleared: {flag} is not personal data.")
+                return here
+            if action == "redact":
+                flag = item.personal_data_flags.filter(pk=_int(request.POST.get("flag"))).first()
+                if flag is None:
+                    messages.error(request, "That flag does not belong to this answer.")
+                    return here
+                done = services.personal_data_redact(flag_id=flag.pk, actor=request.user)
+                report_redaction(request, done)
+                return here
+            if action == "redact_all":
+                report_redaction(request, self.redact_all(item))
                 return here
             if action == "return":
                 return_form = ReturnForm(request.POST)
@@ -144,12 +194,28 @@ class CopyReviewView(CoordinatorView):
             self.publish(item, copy)
             messages.success(request, f"Published “{copy['title']}”.")
             return redirect("knowledge_admin:review_queue")
-        except services.PersonalDataError as exc:
+        except (services.PersonalDataError, services.RedactionError) as exc:
             messages.error(request, str(exc))
             return here
         except services.TransitionError as exc:
             messages.error(request, str(exc))
             return self.gone(item)
+
+
+def report_redaction(request, done):
+    """Say what a redaction did: what was replaced with what, what was settled already, what was refused and why."""
+    for flag in done.redacted:
+        where = " here and on the published page" if done.page_changed else ""
+        messages.success(
+            request, f"Redacted{where}: {flag} is now “{pii.PLACEHOLDERS[flag.kind]}”. Check the preview below."
+        )
+    for flag in done.already:
+        how = "redacted" if flag.resolution == PersonalDataFlag.Resolution.REDACTED else "edited out"
+        messages.info(request, f"Nothing to do: {flag} was already {how}.")
+    for flag, reason in done.refused:
+        messages.error(request, f"Not redacted: {flag}: {reason}. It was left as it is; check the copy below.")
+    if not (done.redacted or done.already or done.refused):
+        messages.info(request, "Nothing to redact: no flag is waiting.")
 
 
 def _int(value):
@@ -194,6 +260,9 @@ class ReviewView(CopyReviewView):
     def return_to_expert(self, question, *, comment):
         services.answer_return(question_id=question.pk, actor=self.request.user, comment=comment)
 
+    def redact_all(self, question):
+        return services.personal_data_redact_all(question_id=question.pk, actor=self.request.user)
+
 
 class UpdateReviewView(CopyReviewView):
     """An expert's update to a published answer: publish it over the page's answer, or return it."""
@@ -228,6 +297,9 @@ class UpdateReviewView(CopyReviewView):
 
     def return_to_expert(self, review, *, comment):
         services.answer_review_return(review_id=review.pk, actor=self.request.user, comment=comment)
+
+    def redact_all(self, review):
+        return services.personal_data_redact_all(review_id=review.pk, actor=self.request.user)
 
 
 class StaleAnswersView(CoordinatorView):
@@ -289,7 +361,8 @@ class QuestionListView(CoordinatorView):
 
 
 class QuestionAdminDetailView(CoordinatorView):
-    """One question: its audit trail, and the coordinator's exits (reject, close as duplicate)."""
+    """One question: its audit trail, the coordinator's exits (reject, close as duplicate), and, once published,
+    its personal-data flags (one cleared as "not personal data" may still be redacted, from the page too)."""
 
     header_icon = "help"
     template_name = "knowledge/admin/question_detail.html"
@@ -312,18 +385,39 @@ class QuestionAdminDetailView(CoordinatorView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         question = kwargs.get("question") or self.get_question()
+        answer = getattr(question, "answer", None)
         context.update(
             question=question,
-            answer=getattr(question, "answer", None),
+            answer=answer,
+            published_flags=self.published_flags(question, answer),
             events=question.events.select_related("actor"),
             reject_form=kwargs.get("reject_form") or RejectForm(),
             duplicate_form=kwargs.get("duplicate_form") or DuplicateForm(),
         )
         return context
 
+    @staticmethod
+    def published_flags(question, answer):
+        """A published answer's flags, in the copy it was published from: one cleared as "not personal data" may
+        still be redacted, from the published page too."""
+        if question.status != Question.Status.PUBLISHED or answer is None:
+            return []
+        flags = list(question.personal_data_flags.select_related("cleared_by").order_by("pk"))
+        return flags_in_context(flags, answer.publishable_copy())
+
     def post(self, request, *args, **kwargs):
         question = self.get_question()
         action = request.POST.get("action")
+        if action == "redact":
+            flag = question.personal_data_flags.filter(pk=_int(request.POST.get("flag"))).first()
+            if flag is None:
+                messages.error(request, "That flag does not belong to this answer.")
+            else:
+                try:
+                    report_redaction(request, services.personal_data_redact(flag_id=flag.pk, actor=request.user))
+                except services.TransitionError as exc:
+                    messages.error(request, str(exc))
+            return redirect("knowledge_admin:question", pk=question.pk)
         form_class = {"reject": RejectForm, "duplicate": DuplicateForm}.get(action)
         if form_class is None:
             messages.error(request, "Unknown action.")

@@ -582,6 +582,7 @@ class QuestionEvent(models.Model):
         PII_FLAGGED = "pii_flagged", "Possible personal data found"
         PII_CLEARED = "pii_cleared", "Flag cleared: not personal data"
         PII_REMOVED = "pii_removed", "Flag cleared: edited out"
+        PII_REDACTED = "pii_redacted", "Flag cleared: redacted"
         REVIEW_DUE = "review_due", "Published answer due for review"
         REVIEW_CONFIRMED = "review_confirmed", "Expert confirmed the answer is still correct"
         UPDATE_SUBMITTED = "update_submitted", "Updated answer submitted"
@@ -729,7 +730,8 @@ class PersonalDataFlag(models.Model):
     """Something in an answer's publishable copy that looks like personal data (see ``pii.py``).
 
     It belongs to a new answer (``question``) or to an updated one (``review``). Publishing is refused until each
-    is cleared: marked not personal data by a coordinator, or edited out of the copy (found gone on a re-scan).
+    is cleared: marked not personal data by a coordinator, redacted (its text replaced with a placeholder such as
+    "[phone number]"), or edited out of the copy (found gone on a re-scan).
     """
 
     class Kind(models.TextChoices):
@@ -746,6 +748,7 @@ class PersonalDataFlag(models.Model):
     class Resolution(models.TextChoices):
         NOT_PERSONAL = "not_personal", "Not personal data"
         REMOVED = "removed", "Edited out"
+        REDACTED = "redacted", "Redacted"
 
     question = models.ForeignKey(
         Question, null=True, blank=True, on_delete=models.CASCADE, related_name="personal_data_flags"

@@ -18,6 +18,14 @@ KIND_LABELS = {
     POSTCODE: "Postcode",
     NI_NUMBER: "National Insurance number",
 }
+# What a redacted item is replaced with: labelled, so that the published text still reads ("call [phone number]"),
+# and free of digits and "@", so that the copy scanned again does not find it.
+PLACEHOLDERS = {
+    EMAIL: "[e-mail address]",
+    PHONE: "[phone number]",
+    POSTCODE: "[postcode]",
+    NI_NUMBER: "[National Insurance number]",
+}
 
 _EMAIL = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"

@@ -5,7 +5,8 @@ Three state machines, one module each, and the step they share:
 - ``questions``: the question lifecycle (asking, routing, the expert's work, clarification, review, publication,
   the side exits) and the SLA sweep's claims;
 - ``reviews``: published answers coming back for review, confirmed or updated;
-- ``personal_data``: flags on likely personal data in an answer's publishable copy, which block publishing;
+- ``personal_data``: flags on likely personal data in an answer's publishable copy, which block publishing, and
+  redacting them;
 - ``transitions``: lock the row, check and claim its state with a conditional UPDATE, write the audit event —
   the step every transition above takes;
 - ``readers``: ratings and "Was this helpful?" votes.
@@ -13,7 +14,13 @@ Three state machines, one module each, and the step they share:
 Callers use ``services.<function>``; the names below are the whole public surface.
 """
 
-from .personal_data import answer_copy_save, personal_data_flag_clear
+from .personal_data import (
+    Redacted,
+    answer_copy_save,
+    personal_data_flag_clear,
+    personal_data_redact,
+    personal_data_redact_all,
+)
 from .questions import (
     answer_return,
     answer_save_draft,
@@ -47,10 +54,12 @@ from .reviews import (
     may_review,
     review_dates_fill,
 )
-from .transitions import PersonalDataError, TransitionError
+from .transitions import PersonalDataError, RedactionError, TransitionError
 
 __all__ = [
     "PersonalDataError",
+    "Redacted",
+    "RedactionError",
     "TransitionError",
     "answer_copy_save",
     "answer_rate",
@@ -68,6 +77,8 @@ __all__ = [
     "assignment_accept",
     "may_review",
     "personal_data_flag_clear",
+    "personal_data_redact",
+    "personal_data_redact_all",
     "question_assign",
     "question_clarify",
     "question_close_as_duplicate",

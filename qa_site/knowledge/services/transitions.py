@@ -31,6 +31,10 @@ class PersonalDataError(TransitionError):
     """Publishing refused: the copy still holds likely personal data that no coordinator has cleared."""
 
 
+class RedactionError(TransitionError):
+    """Redacting refused: the text is no longer where the flag says (the copy changed since), so nothing changed."""
+
+
 def _lock(question_id):
     """Read a question and hold its row until the transaction ends, so checks made on it stay true."""
     return Question.objects.select_for_update().get(pk=question_id)
