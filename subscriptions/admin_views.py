@@ -66,6 +66,16 @@ class CoordinatorView(WagtailAdminTemplateMixin, TemplateView):
     def parent_breadcrumbs(self):
         return []
 
+    # The networks and invoice screens say what invoices lack until every detail is set
+    # (subscriptions/admin/includes/missing_details.html, with a link to Settings → Billing settings).
+    warns_of_missing_invoice_details = False
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.warns_of_missing_invoice_details:
+            context["missing_invoice_details"] = BillingSettings.load().missing_invoice_details()
+        return context
+
 
 def networks_crumb():
     return [{"url": reverse("billing_admin:networks"), "label": "Networks and subscriptions"}]
@@ -155,6 +165,7 @@ def shown_subscription(history, today):
 
 
 class NetworksView(CoordinatorView):
+    warns_of_missing_invoice_details = True
     page_title = "Networks and subscriptions"
     header_icon = "group"
     template_name = "subscriptions/admin/networks.html"
@@ -625,6 +636,7 @@ def invoice_for_view(pk):
 class InvoiceView(CoordinatorView):
     """One invoice: lines, payments, recording a payment (POST), voiding."""
 
+    warns_of_missing_invoice_details = True
     header_icon = "doc-full"
     template_name = "subscriptions/admin/invoice.html"
 
@@ -717,10 +729,16 @@ class InvoicePrintView(CoordinatorView):
 
     def get(self, request, pk):
         invoice = invoice_for_view(pk)
+        seller = BillingSettings.load()
         return render(
             request,
             self.template_name,
-            {"invoice": invoice, "payments": list(invoice.payments.all()), "seller": BillingSettings.load()},
+            {
+                "invoice": invoice,
+                "payments": list(invoice.payments.all()),
+                "seller": seller,
+                "missing_details": seller.missing_invoice_details(),
+            },
         )
 
 

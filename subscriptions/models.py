@@ -274,7 +274,13 @@ class BillingSettings(BaseGenericSetting):
 
     seller_name = models.CharField(max_length=200, default="Ask an Expert")
     seller_address = models.TextField(blank=True, default="")
-    seller_vat_number = models.CharField("our VAT number", max_length=30, blank=True)
+    seller_vat_number = models.CharField("our VAT registration number", max_length=30, blank=True)
+    billing_email = models.EmailField(
+        "billing contact e-mail",
+        blank=True,
+        help_text="Printed on every invoice for questions about it; when there are no bank details, invoices ask "
+        "customers to write here to pay.",
+    )
     vat_rate = models.DecimalField(
         "VAT rate (%)",
         max_digits=5,
@@ -303,12 +309,19 @@ class BillingSettings(BaseGenericSetting):
     bank_details = models.TextField(
         "bank details for transfers",
         blank=True,
-        default="Account name: Ask an Expert\nSort code: 00-00-00\nAccount number: 00000000",
+        default="",
+        help_text="Account name, sort code and account number, as customers should type them. Left blank, invoices "
+        "ask customers to contact the billing e-mail address to pay.",
     )
 
     panels = [
         MultiFieldPanel(
-            [FieldPanel("seller_name"), FieldPanel("seller_address"), FieldPanel("seller_vat_number")],
+            [
+                FieldPanel("seller_name"),
+                FieldPanel("seller_address"),
+                FieldPanel("seller_vat_number"),
+                FieldPanel("billing_email"),
+            ],
             heading="On every invoice",
         ),
         FieldRowPanel([FieldPanel("vat_rate"), FieldPanel("payment_terms_days")]),
@@ -320,6 +333,19 @@ class BillingSettings(BaseGenericSetting):
 
     class Meta:
         verbose_name = "Billing settings"
+
+    def missing_invoice_details(self):
+        """What invoices lack, in words for the coordinators' warning: empty when an invoice is complete."""
+        missing = []
+        if not self.seller_address.strip():
+            missing.append("our address")
+        if not self.seller_vat_number.strip() and self.vat_rate:
+            missing.append(f"our VAT registration number (invoices charge VAT at {self.vat_rate.normalize():f}%)")
+        if not self.bank_details.strip():
+            missing.append("bank details for transfers")
+        if not self.billing_email:
+            missing.append("a billing contact e-mail")
+        return missing
 
 
 class InvoiceSequence(models.Model):

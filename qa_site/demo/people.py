@@ -148,6 +148,15 @@ EXPERTS = [
 
 COORDINATOR = ("coordinator@demo.test", "Chris", "Morgan")
 
+# Who invoices the networks (Settings → Billing settings): made up, but complete, so demo invoices are too.
+SELLER = {
+    "seller_name": "Ask an Expert CIC",
+    "seller_address": "Unit 4, The Maltings\nMill Lane\nYork YO1 7HB",
+    "seller_vat_number": "GB 318 4527 06",
+    "billing_email": "billing@ask-an-expert.test",
+    "bank_details": "Account name: Ask an Expert CIC\nSort code: 60-83-71\nAccount number: 21436587",
+}
+
 # Generic, sensible first replies for the questions that wait for the adviser.
 CLARIFICATION_MESSAGES = [
     "Before I answer: roughly what is your organisation's annual income, and are you a registered charity, "

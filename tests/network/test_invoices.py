@@ -110,7 +110,9 @@ def test_the_list_shows_every_invoice_and_its_state(as_nadia, northshire, seller
 def test_an_invoice_page_has_everything_to_print_and_pay(as_nadia, invoice):
     response = as_nadia.get(f"/network/invoices/{invoice.pk}/")
     assert response.status_code == 200
-    assert text_of(response, "seller") == "Ask an Expert CIC 1 Market Street York YO1 1AA VAT number: GB123456789"
+    assert text_of(response, "seller") == (
+        "Ask an Expert CIC 1 Market Street York YO1 1AA VAT registration number: GB123456789"
+    )
     assert text_of(response, "billed-to") == (
         "Billed to Northshire RCC The Old School House High Street Northby NB1 2CD VAT number: GB999999973"
     )
@@ -213,3 +215,88 @@ def test_the_invoices_list_is_for_admins_only(client, invoice, walter):
     assert client.get("/network/northshire/invoices/").status_code == 403
     assert client.get("/network/westvale/invoices/").status_code == 200
     assert invoice.display_number not in client.get("/network/westvale/invoices/").content.decode()
+
+
+# --- Seller details and how to pay ----------------------------------------------------------------------------------
+
+
+def test_a_paid_invoice_says_when_it_was_paid_and_not_how_to_pay(as_nadia, invoice):
+    today = timezone.localdate()
+    billing.payment_record(
+        invoice_id=invoice.pk, amount=Decimal("940.00"), method=Payment.Method.BANK_TRANSFER, received_on=today
+    )
+    response = as_nadia.get(f"/network/invoices/{invoice.pk}/")
+    body = response.content.decode()
+    paid = text_of(response, "bank-details")
+    assert paid == f"Paid on {long(today)}. Thank you: nothing more is owed on this invoice."
+    assert "How to pay" not in body
+    assert "Sort code" not in body
+
+
+def test_a_void_invoice_says_nothing_about_paying(as_nadia, invoice, northshire):
+    void = issue(northshire, issued_on=timezone.localdate(), kind=Invoice.Kind.ADJUSTMENT)
+    billing.invoice_void(invoice_id=void.pk)
+    body = as_nadia.get(f"/network/invoices/{void.pk}/").content.decode()
+    assert 'data-testid="bank-details"' not in body
+    assert "How to pay" not in body
+
+
+def test_without_bank_details_the_invoice_says_whom_to_contact_to_pay(as_nadia, invoice, seller):
+    seller.bank_details = "  \n"
+    seller.billing_email = "accounts@ask-an-expert.test"
+    seller.save()
+    response = as_nadia.get(f"/network/invoices/{invoice.pk}/")
+    assert text_of(response, "bank-details") == (
+        f"How to pay Contact accounts@ask-an-expert.test to pay, quoting {invoice.display_number} ."
+    )
+    link = soup(response).select_one('[data-testid="bank-details"] a')
+    assert link["href"] == "mailto:accounts@ask-an-expert.test"
+
+
+def test_without_bank_details_or_billing_email_the_invoice_names_the_seller_to_contact(as_nadia, invoice, seller):
+    seller.bank_details = ""
+    seller.save()
+    response = as_nadia.get(f"/network/invoices/{invoice.pk}/")
+    assert text_of(response, "bank-details") == (
+        f"How to pay Contact Ask an Expert CIC to pay, quoting {invoice.display_number} ."
+    )
+
+
+def test_bank_details_come_with_the_billing_email_for_questions(as_nadia, invoice, seller):
+    seller.billing_email = "accounts@ask-an-expert.test"
+    seller.save()
+    response = as_nadia.get(f"/network/invoices/{invoice.pk}/")
+    assert text_of(response, "bank-details") == (
+        f"How to pay By bank transfer, quoting {invoice.display_number} as the reference: "
+        "Account name: Ask an Expert CIC Sort code: 12-34-56 Account number: 87654321 "
+        "Questions about this invoice: accounts@ask-an-expert.test ."  # text_of puts a space between elements
+    )
+    assert text_of(response, "seller") == (
+        "Ask an Expert CIC 1 Market Street York YO1 1AA VAT registration number: GB123456789 "
+        "accounts@ask-an-expert.test"
+    )
+
+
+def test_blank_seller_details_print_no_empty_placeholders(as_nadia, invoice, seller):
+    seller.seller_address = ""
+    seller.seller_vat_number = ""
+    seller.save()
+    response = as_nadia.get(f"/network/invoices/{invoice.pk}/")
+    assert text_of(response, "seller") == "Ask an Expert CIC"
+    assert "VAT registration number" not in response.content.decode()
+
+
+def test_coordinators_are_told_on_the_invoice_that_the_vat_number_is_not_set(client, colin, invoice, seller):
+    seller.seller_vat_number = ""
+    seller.save()
+    client.force_login(colin)
+    response = client.get(f"/network/invoices/{invoice.pk}/")
+    note = soup(response).select_one('[data-testid="vat-number-missing"]')
+    assert text_of(response, "seller") == (
+        "Ask an Expert CIC 1 Market Street York YO1 1AA VAT registration number not yet set"
+    )
+    assert note["class"] == ["staff-note", "no-print"]
+
+
+def test_a_new_installation_has_no_placeholder_bank_details(db):
+    assert BillingSettings.load().bank_details == ""

@@ -17,7 +17,7 @@ from qa_site.knowledge.models import (
     QuestionPage,
     TopicPage,
 )
-from subscriptions.models import Membership, Network, Plan
+from subscriptions.models import BillingSettings, Membership, Network, Plan
 
 DEMO_LOGINS = ["adviser@demo.test", "netadmin@demo.test", "expert@demo.test", "coordinator@demo.test"]
 
@@ -54,6 +54,8 @@ def test_demo_looks_like_the_real_service(demo, client):
         "closed_as_duplicate",
     }
     assert Question.objects.in_triage().exists()
+    # Invoices carry a complete seller: address, VAT number, billing e-mail and real-looking bank details.
+    assert BillingSettings.load().missing_invoice_details() == []
     assert QuestionEvent.objects.filter(action="declined").exists()
     # Every demo login works, and is printed.
     assert "demo-password" in demo

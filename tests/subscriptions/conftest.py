@@ -18,7 +18,7 @@ def today():
 @pytest.fixture
 def policy(db):
     """VAT at 17.5 % (so half-pennies happen), 30 days to pay, renewal 30 days ahead, 30 days' grace, reminders
-    every 7 days."""
+    every 7 days; every detail an invoice prints is set."""
     settings = BillingSettings.load()
     settings.vat_rate = Decimal("17.50")
     settings.payment_terms_days = 30
@@ -26,6 +26,9 @@ def policy(db):
     settings.grace_days = 30
     settings.reminder_interval_days = 7
     settings.seller_address = "1 Market Square\nYork"
+    settings.seller_vat_number = "GB 999 9999 73"
+    settings.billing_email = "billing@ask-an-expert.test"
+    settings.bank_details = "Account name: Ask an Expert\nSort code: 12-34-56\nAccount number: 12345678"
     settings.save()
     return settings
 

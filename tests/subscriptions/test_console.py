@@ -635,10 +635,8 @@ def test_the_printable_invoice_has_the_seller_the_bank_details_and_print_css(coo
     assert "Standard plan 1 £80.00 £80.00 Extra seats 2 £10.00 £20.00" in text
     assert "Subtotal £100.00 VAT at 17.50% £17.50 Total £117.50" in text
     (terms,) = [p for p in page.select("p") if "Please pay by" in p.get_text()]
-    assert " ".join(terms.get_text().split()) == (
-        f"Please pay by {(today + days(30)).day} {today + days(30):%B %Y}, quoting AE-000002."
-    )
-    assert "Sort code: 00-00-00" in text
+    assert " ".join(terms.get_text().split()) == f"Please pay by {(today + days(30)).day} {today + days(30):%B %Y}."
+    assert "How to pay By bank transfer, quoting AE-000002 as the reference: Account name: Ask an Expert" in text
 
     paid = " ".join(soup(coordinator.get(invoice_url(ledger["paid"], "invoice_print"))).stripped_strings)
     assert f"Paid {d(today)}" in paid

@@ -38,7 +38,17 @@ from qa_site.knowledge.setup import COORDINATORS, ensure_coordinators_group, ens
 from qa_site.outbox.models import OutboxMessage
 from subscriptions import billing, joining
 from subscriptions import services as membership_services
-from subscriptions.models import AccessKey, Invoice, Membership, Network, Payment, Plan, Subscription, UsageCount
+from subscriptions.models import (
+    AccessKey,
+    BillingSettings,
+    Invoice,
+    Membership,
+    Network,
+    Payment,
+    Plan,
+    Subscription,
+    UsageCount,
+)
 
 User = get_user_model()
 Status = Question.Status
@@ -92,6 +102,7 @@ class Command(BaseCommand):
         home, topic_index = ensure_site_tree()
         ensure_coordinators_group()
         steps.update()
+        BillingSettings.objects.update_or_create(pk=BillingSettings.load().pk, defaults=people.SELLER)
         plans = self.create_plans()
         networks = self.create_networks(plans)
         steps.update()
