@@ -33,7 +33,9 @@
     "summary{cursor:pointer;margin-top:4px}.answer{margin-top:4px}" +
     ".compact{font-size:13px;padding:8px 10px}.compact li{padding:4px 0}" +
     ".more{margin-top:8px;font-size:.9em}" +
-    ".credit{font-size:.8em}.credit a{font-weight:400}";
+    ".credit{font-size:.8em}.credit a{font-weight:400}" +
+    ".answer ul{list-style:disc}.answer ul,.answer ol{padding-left:1.4em}.answer li{padding:0;border:0}" +
+    ".answer td,.answer th{border:1px solid #d5dbd7;padding:2px 6px}";
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
