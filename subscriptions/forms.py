@@ -19,7 +19,7 @@ class SubscribeForm(forms.Form):
     """Plan and start, the organisation and its billing contact, and (for visitors) the admin's new account."""
 
     plan = PlanChoiceField(
-        label="Plan",
+        label="Choose a plan",
         queryset=Plan.objects.filter(is_listed=True),
         widget=forms.RadioSelect,
         empty_label=None,
