@@ -3,8 +3,9 @@
 Builds a scratch database (a throw-away test database: in-memory SQLite, or PostgreSQL when DATABASE_URL
 is set), fills it to each size with answers made from the demo content, and requests each page through
 Django's test client. Prints, per size: median and 95th-percentile milliseconds, SQL queries per request,
-and the median as a ratio of a baseline page measured in the same run (/subscribe/: one small query and a
-template). Also times publishing one answer at each size.
+and the median as a ratio of a baseline page measured in the same run (/subscribe/: the plans and the form a
+network joins with, two small queries; before the joining form it was one query and a template, so ratios in
+older figures are against a cheaper page). Also times publishing one answer at each size.
 
     .venv/bin/python bench/pages.py                 # sizes 100 and 1000
     .venv/bin/python bench/pages.py --sizes 100 500 2000 --repeat 40
