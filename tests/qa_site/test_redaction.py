@@ -188,7 +188,7 @@ def test_redacting_after_publication_changes_the_published_page_without_publishi
     assert published.question_text == "Jo ([e-mail address], 07700 900123) wants paying for training."
     before = generation.current()
     revisions = published.revisions.count()
-    queued = OutboxMessage.objects.count()
+    queued = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     phone = flag_of(published.question, "phone")
     done = services.personal_data_redact(flag_id=phone.pk, actor=colin)
     assert done.page_changed is True
