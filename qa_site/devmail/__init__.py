@@ -58,9 +58,8 @@ class MailboxBackend(BaseEmailBackend):
             folder.mkdir(parents=True, exist_ok=True)
             now = dt.datetime.now(dt.UTC)
             path = self._write(folder, file_name(message.subject, now), message.message().as_bytes(linesep="\n"))
-            line = (
-                f"[mail {now.astimezone():%H:%M:%S}] to {', '.join(message.recipients())}: {message.subject} → {path}"
-            )
+            to = ", ".join(message.recipients())
+            line = f"[mail {now.astimezone():%H:%M:%S}] to {to}: {message.subject} → {_shown(path)}"
             with self._lock:
                 self.stream.write(line + "\n")
                 self.stream.flush()
@@ -79,6 +78,14 @@ class MailboxBackend(BaseEmailBackend):
                 number += 1
                 continue
             return path
+
+
+def _shown(path):
+    """``var/mail/….eml`` when the file is under the current directory (as with ``make run``), else the full path."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 # --- Reading the mailbox ------------------------------------------------------------------------------------------

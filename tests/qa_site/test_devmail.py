@@ -68,6 +68,14 @@ def test_the_mailbox_backend_prints_one_line_per_mail(mailbox):
     )
 
 
+def test_the_console_line_names_the_file_from_the_current_folder(mailbox, monkeypatch):
+    monkeypatch.chdir(mailbox.parent)  # as make run does: the file is var/mail/… from where the site runs
+    stream = io.StringIO()
+    send(stream=stream)
+    (path,) = mailbox.iterdir()
+    assert stream.getvalue().endswith(f" → mail/{path.name}\n")
+
+
 def test_mails_in_the_same_moment_get_files_of_their_own(mailbox, monkeypatch):
     monkeypatch.setattr("qa_site.devmail.file_name", lambda subject, when: "20261207-091500-000001-same.eml")
     send(stream=io.StringIO())
