@@ -457,6 +457,7 @@ FORMS = [
     # The signed token in the address unsubscribes (one-click, RFC 8058), and the page says so without a message.
     Form("alerts:unsubscribe", "anonymous", url("alerts:unsubscribe", "unsubscribe_token"), acts_on=("Follow",)),
     Form("knowledge:helpful", "adviser", url("knowledge:helpful", "public_page.pk"), {"helpful": values("yes", "no")}),
+    Form("knowledge:markdown_preview", "expert", url("knowledge:markdown_preview"), {"text": values("- a", "| a |")}),
     Form(
         "experts:review",
         "expert",

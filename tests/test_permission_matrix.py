@@ -298,6 +298,8 @@ MATRIX = [
     post("knowledge:helpful [Westvale, junk]", at("westvale_page.pk"),
                                                                          "404   404   404   400   404   404   400",
          helpful="maybe"),
+    post("knowledge:markdown_preview",        at(),                      "403   403   403   403   403   200   200",
+         text="Check:\n- your governing document"),
     get( "search:similar",                    at(query="?q=guidance"),   "login 200   403   200   200   403   403"),
     get( "search:similar_open",               at("public_page.pk"),      "login 302   403   302   302   403   403"),
     get( "experts:review",                    at("review.pk"),           "login 403   403   403   403   200   403"),
@@ -311,6 +313,7 @@ MATRIX = [
                                                                          "405   405   405   405   405   405   405"),
     get( "knowledge:withdraw [get]",          at("open_question.pk"),    "login 405   405   405   405   405   405"),
     get( "experts:accept [get]",              at("open_question.pk"),    "405   405   405   405   405   405   405"),
+    get( "knowledge:markdown_preview [get]",  at(),                      "405   405   405   405   405   405   405"),
     get( "experts_admin:assign [get]",        at("triage_question.pk"),  "login login login login login login 405"),
     get( "billing_admin:invoice_void [get]",  at("invoice.pk"),          "login login login login login login 405"),
     # --- Wagtail's own admin, for the product's models (not required by the completeness test) -----------------------
