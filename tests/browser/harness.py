@@ -81,8 +81,11 @@ def new_page(browser, live_server):
         context.close()
 
 
-def sign_in(page, user):
+def sign_in(page, user, *, check=False):
+    """Sign in through the sign-in form (checked with ``check_page`` first when ``check``)."""
     page.goto("/accounts/login/")
+    if check:
+        check_page(page)
     page.locator("input[name='login']").fill(user.email)
     page.locator("input[name='password']").fill(PASSWORD)
     # allauth's stock "Sign In", or the site's own "Sign in".
@@ -96,16 +99,31 @@ def is_phone(page):
     return page.viewport_size["width"] <= PHONE["width"]
 
 
+# Settles the page before it is measured: a message fading in (Wagtail's) would otherwise be judged half-transparent.
+# Endless animations (a spinner) are not waited for.
+SETTLE = """() => Promise.all(document.getAnimations()
+    .filter((animation) => animation.effect && animation.effect.getComputedTiming().endTime !== Infinity)
+    .map((animation) => animation.finished.catch(() => null)))"""
+
+
 def accessibility_problems(page):
-    """axe-core's serious and critical violations on the page as it is now, one line per rule and its nodes."""
+    """axe-core's serious and critical violations on the page as it is now (once its transitions have finished),
+    one line per rule and its nodes."""
+    page.evaluate(SETTLE)
     results = AXE.run(page, options={"resultTypes": ["violations"]})
     problems = []
     for violation in results.response["violations"]:
         if violation["impact"] not in FAILING_IMPACTS:
             continue
-        nodes = "; ".join(" ".join(map(str, node["target"])) for node in violation["nodes"])
+        nodes = "; ".join(" ".join(map(str, node["target"])) + why(node) for node in violation["nodes"])
         problems.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -- {nodes}")
     return problems
+
+
+def why(node):
+    """What axe-core says of one failing node (a contrast's colours and ratio, say), in brackets; or nothing."""
+    messages = [check["message"] for check in node.get("any", []) + node.get("all", []) if check.get("message")]
+    return f" [{messages[0]}]" if messages else ""
 
 
 def check_page(page):
