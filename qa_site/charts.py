@@ -165,7 +165,8 @@ class Chart:
             disable_xml_declaration=not explicit_size,
             show_legend=len(self.series) > 1,
             legend_at_bottom=True,
-            legend_at_bottom_columns=min(len(self.series), 3),
+            # Long series names one to a line: pygal cuts a name that does not fit its column.
+            legend_at_bottom_columns=1 if max(map(len, self.series), default=0) > 24 else min(len(self.series), 3),
             print_values=False,
             x_label_rotation=40 if crowded else 0,
             truncate_label=-1,

@@ -83,7 +83,7 @@ def test_a_chart_downloads_as_png_and_svg(as_nadia, year):
 
 
 @pytest.mark.parametrize("who", ["anonymous", "walter"])
-def test_a_chart_is_not_for_other_networks_admins_or_anonymous_visitors(client, request, year, who):
+def test_a_chart_is_not_for_other_networks_admins_or_anonymous_visitors(client, request, year, nadia, who):
     if who == "walter":
         client.force_login(request.getfixturevalue("walter"))
     response = client.get(URL, {"chart": "sla", "format": "png"})
@@ -94,6 +94,8 @@ def test_a_chart_is_not_for_other_networks_admins_or_anonymous_visitors(client, 
     else:
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
+    client.force_login(nadia)  # the same link, for Northshire's own admin
+    assert client.get(URL, {"chart": "sla", "format": "png"}).content.startswith(PNG)
 
 
 def test_the_report_downloads_as_a_pdf_of_the_same_months(as_nadia, year):
