@@ -99,9 +99,13 @@ def test_coordinators_are_warned_on_the_billing_screens_while_invoice_details_ar
     assert link["href"] == SETTINGS_URL
 
 
-def test_no_warning_once_invoice_details_are_complete(coordinator, seller, invoice):
+def test_the_warning_goes_once_invoice_details_are_complete(coordinator, incomplete, invoice):
     pages = [reverse("billing_admin:networks"), reverse("billing_admin:invoice", args=[invoice.pk])]
-    assert [warnings(coordinator.get(url)) for url in pages] == [[], []]
+    before = [len(warnings(coordinator.get(url))) for url in pages]
+    for name, value in COMPLETE.items():
+        setattr(incomplete, name, value)
+    incomplete.save()
+    assert (before, [warnings(coordinator.get(url)) for url in pages]) == ([1, 1], [[], []])
 
 
 def test_the_printable_invoice_shows_the_seller_and_bank_details(coordinator, seller, invoice):
