@@ -7,6 +7,7 @@ from wagtail.models import Page
 
 from qa_site.knowledge.models import QuestionPage
 
+from .imported import make_imported_page
 from .test_commands import SITE, answer, question, run, write_posts
 
 LICENCE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
@@ -196,3 +197,12 @@ def test_csv_rows_may_say_where_they_come_from(tmp_path, topic, client):
     ours = QuestionPage.objects.get(title="Written by us")
     assert ours.attribution is None
     assert body_of(client, ours).find(attrs={"data-testid": "attribution"}) is None
+
+
+def test_coordinators_find_the_credit_in_the_page_editor(client, topic, colin):
+    page = make_imported_page(topic)
+    client.force_login(colin)
+    editor = BeautifulSoup(client.get(f"/admin/pages/{page.pk}/edit/").content, "html.parser")
+    assert editor.select_one("input[name=source_url]")["value"] == "https://law.stackexchange.com/q/1"
+    assert editor.select_one("input[name=source_licence]")["value"] == "CC BY-SA 4.0"
+    assert '"name": "Ada Answerer"' in editor.select_one("textarea[name=source_authors]").get_text()
