@@ -1,8 +1,11 @@
 """Forms on the public site say what went wrong: a summary at the top linking to each field, each field's message
 beside it (aria-invalid, aria-describedby), plain wording, and "Error: " before the page's title."""
 
+import re
+
 import pytest
 from bs4 import BeautifulSoup
+from django.core import mail
 from django.urls import reverse
 
 from qa_site.knowledge.models import Question
@@ -239,3 +242,19 @@ def test_deleting_an_account_with_nothing_typed_says_what_to_type(client, alice)
         ("Enter your current password", "#id_password"),
         ("Type “delete my account” to confirm", "#id_confirmation"),
     ]
+
+
+def test_choosing_a_new_password_says_plainly_when_the_two_differ(client, alice):
+    client.post("/accounts/password/reset/", {"email": "alice@example.test"})
+    link = re.search(r"http://testserver(/accounts/\S+/)", mail.outbox[0].body).group(1)
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    response = client.post(form_url, {"password1": "a-new-passphrase-42", "password2": "a-new-passphrase-24"})
+    assert squash(page(response).h1.get_text()) == "Choose a new password"
+    assert summary_of(response) == [
+        ("The passwords do not match: type the same password in both boxes", "#id_password2")
+    ]
+
+
+def test_a_used_password_link_says_it_has_expired(client, alice):
+    response = client.get("/accounts/password/reset/key/1-not-a-real-token/", follow=True)
+    assert squash(page(response).h1.get_text()) == "This link has expired"
