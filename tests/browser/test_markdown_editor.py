@@ -93,3 +93,33 @@ def test_without_javascript_the_editor_is_a_textarea_with_its_help(
     help_table = page.locator(".md-help > table")
     expect(help_table.locator("ul").first).to_be_visible()
     context.close()
+
+
+@pytest.mark.browser
+def test_the_formatting_buttons_write_markdown(live_server, new_page, run_on_commit, alice, northshire, topic, erin):
+    question = ask(run_on_commit, alice, northshire, topic)
+    watched = Watched(new_page())
+    page = watched.page
+    sign_in(page, erin)
+    watched.visit(f"/experts/questions/{question.pk}/")
+    box = page.get_by_label("Your answer")
+    formatting = page.get_by_role("group", name="Formatting")
+    box.fill("Trustees must agree")
+    box.select_text()
+    formatting.get_by_role("button", name="Bold").click()
+    expect(box).to_have_value("**Trustees must agree**")
+    box.press("End")
+    formatting.get_by_role("button", name="Bulleted list").click()
+    expect(box).to_have_value("**Trustees must agree**\n- item")
+    box.press("End")
+    box.press("Enter")
+    box.press("Enter")
+    formatting.get_by_role("button", name="Link").click()
+    box.press_sequentially("https://www.gov.uk/")  # the address part is selected: typing replaces it
+    expect(box).to_have_value("**Trustees must agree**\n- item\n\n[link text](https://www.gov.uk/)")
+    page.get_by_role("tab", name="Preview").click()
+    panel = page.get_by_role("tabpanel", name="Preview")
+    expect(panel.locator("strong")).to_have_text("Trustees must agree")
+    expect(panel.locator("li")).to_have_text(["item"])
+    expect(panel.get_by_role("link", name="link text")).to_have_attribute("href", "https://www.gov.uk/")
+    watched.check("the formatting buttons")

@@ -62,6 +62,46 @@
         });
     }
 
+    // A few formatting buttons over the textarea (bold, a bulleted list, a link): each writes the Markdown for it.
+    function edit(make) {
+      var start = textarea.selectionStart, end = textarea.selectionEnd;
+      var change = make(textarea.value.slice(start, end), textarea.value.slice(0, start));
+      textarea.focus();
+      textarea.setRangeText(change.text, start, end, "end");
+      if (change.select) textarea.setSelectionRange(start + change.select[0], start + change.select[1]);
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    var tools = {
+      Bold: function (text) {
+        text = text || "bold text";
+        return { text: "**" + text + "**", select: [2, 2 + text.length] };
+      },
+      "Bulleted list": function (text, before) {
+        var lead = before && !/\n$/.test(before) ? "\n" : "";
+        var lines = (text || "item").split("\n").map(function (line) { return "- " + line.replace(/^\s*[-*]\s+/, ""); });
+        return { text: lead + lines.join("\n") };
+      },
+      Link: function (text) {
+        text = text || "link text";
+        var address = "https://";
+        return { text: "[" + text + "](" + address + ")", select: [text.length + 3, text.length + 3 + address.length] };
+      },
+    };
+    var toolbar = document.createElement("div");
+    toolbar.className = "md-toolbar";
+    toolbar.setAttribute("role", "group");
+    toolbar.setAttribute("aria-label", "Formatting");
+    toolbar.setAttribute("aria-controls", textarea.id);
+    Object.keys(tools).forEach(function (name) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "md-tool";
+      button.textContent = name;
+      button.addEventListener("click", function () { edit(tools[name]); });
+      toolbar.appendChild(button);
+    });
+    writePanel.insertBefore(toolbar, textarea);
+
     function select(tab, moveFocus) {
       tabs.forEach(function (other) {
         var on = other === tab;
