@@ -55,6 +55,26 @@ def test_atom_entries_of_imported_answers_credit_the_original(client, answers):
     assert "rights" not in ours
 
 
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_full_text_feeds_end_an_imported_answer_with_its_credit(client, answers, northshire, fmt):
+    Plan.objects.filter(subscriptions__network=northshire).update(full_answers_in_widgets=True)
+    key = AccessKey.objects.create(network=northshire, name="Intranet", kind=AccessKey.Kind.FEED)
+    imported = entries(client, f"/feeds/key/{key.key}.{fmt}")["Can trustees be paid for training?"]
+    content = BeautifulSoup(imported.content[0].value, "html.parser")
+    assert content.select_one("p").get_text() == "Only if the constitution allows it."
+    credit = content.select("p")[-1]  # (feedparser drops data- attributes)
+    assert " ".join(credit.get_text().split()) == (
+        "Adapted from the original question on law.stackexchange.com, question by Quentin Asker and answer by "
+        "Ada Answerer. Licensed under CC BY-SA 4.0."
+    )
+    assert [a["href"] for a in credit.select("a")] == [
+        "https://law.stackexchange.com/q/1",
+        "https://law.stackexchange.com/users/10",
+        "https://law.stackexchange.com/users/20",
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+    ]
+
+
 @pytest.fixture
 def widget_key(northshire, nadia):
     return AccessKey.objects.create(network=northshire, name="Website", kind="widget", created_by=nadia)
