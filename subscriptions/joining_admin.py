@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.http import urlencode
+from wagtail.admin import messages as admin_messages
 
 from . import joining
 from .admin_views import CoordinatorView
@@ -86,14 +87,16 @@ class JoinRequestView(CoordinatorView):
             messages.error(request, f"Nothing was decided: {exc}")
             return self.show(form, status=400)
         if network is not None:
-            messages.success(
+            # Wagtail's message button: a bare link in a success message is teal on green (too little contrast).
+            admin_messages.success(
                 request,
-                format_html(
-                    "{} is subscribed and {} is its network admin. <a href='{}'>See its subscription</a>.",
-                    network.name,
-                    self.join.user.email,
-                    reverse("billing_admin:networks") + f"?q={network.name}",
-                ),
+                f"{network.name} is subscribed and {self.join.user.email} is its network admin.",
+                buttons=[
+                    admin_messages.button(
+                        reverse("billing_admin:networks") + "?" + urlencode({"q": network.name}),
+                        "See its subscription",
+                    )
+                ],
             )
         else:
             messages.success(request, f"The request from {self.join.name} was refused; the applicant is told why.")
