@@ -131,7 +131,29 @@ def question_structured_data(page, *, full_access, url, expert_url=None):
                 author["url"] = expert_url
             answer["author"] = author
         question["acceptedAnswer"] = answer
+    _credit_structured_data(page.attribution, question)
     return {"@context": "https://schema.org", "@type": "QAPage", "mainEntity": question}
+
+
+def _credit_structured_data(source, question):
+    """An imported answer's credit (see ``attribution.py``): the original (``isBasedOn``), its authors and licence."""
+    if source is None:
+        return
+    people = {
+        author.role: {"@type": "Person", "name": author.name, **({"url": author.url} if author.url else {})}
+        for author in source.authors
+        if author.role
+    }
+    answer = question.get("acceptedAnswer")
+    for part, role in ((question, "question"), (answer, "answer")):
+        if part is None:
+            continue
+        if role in people and "author" not in part:
+            part["author"] = people[role]
+        if source.licence_url:
+            part["license"] = source.licence_url
+    if source.url:
+        question["isBasedOn"] = source.url
 
 
 @register.simple_tag(takes_context=True)
