@@ -114,6 +114,9 @@ def post(label, url, expected, **data):
     return Row(label, url, expected, method=POST, data=data)
 
 
+MAIL = "20261207-091500-000001-answered.eml"  # a name the development mailbox would give a mail
+A_MAIL, A_MAIL_RAW = fixed(f"/admin/mail/{MAIL}/"), fixed(f"/admin/mail/{MAIL}/raw/")
+
 # fmt: off
 MATRIX = [
     #                                                                     anon  adv   exp   oth   nadm  expt  coord
@@ -218,6 +221,9 @@ MATRIX = [
     get( "knowledge_admin:review_queue",      at(),                      "login login login login login login 200"),
     get( "knowledge_admin:review",            at("private_question.pk"), "login login login login login login 200"),
     get( "knowledge_admin:questions",         at(),                      "login login login login login login 200"),
+    get( "all_questions:index",               at(),                      "login login login login login login 200"),
+    get( "all_questions:index [xlsx]",        at(query="?export=xlsx"),  "login login login login login login 200"),
+    get( "all_questions:index_results",       at(),                      "login login login login login login 200"),
     get( "knowledge_admin:question",          at("private_question.pk"), "login login login login login login 200"),
     # --- Coordinator console: routing, the panel, reports
     get( "experts_admin:triage",              at(),                      "login login login login login login 200"),
@@ -248,6 +254,9 @@ MATRIX = [
     get( "billing_admin:change",              at("subscription.pk"),     "login login login login login login 200"),
     get( "billing_admin:cancel",              at("subscription.pk"),     "login login login login login login 200"),
     get( "billing_admin:invoices",            at(),                      "login login login login login login 200"),
+    get( "invoice_list:index",                at(),                      "login login login login login login 200"),
+    get( "invoice_list:index [csv]",          at(query="?export=csv"),   "login login login login login login 200"),
+    get( "invoice_list:index_results",        at(),                      "login login login login login login 200"),
     get( "billing_admin:invoice",             at("invoice.pk"),          "login login login login login login 200"),
     get( "billing_admin:invoice_print",       at("invoice.pk"),          "login login login login login login 200"),
     get( "billing_admin:invoice_csv",         at("invoice.pk"),          "login login login login login login 200"),
@@ -255,6 +264,10 @@ MATRIX = [
     get( "billing_admin:webhooks",            at(),                      "login login login login login login 200"),
     get( "billing_admin:report",              at(),                      "login login login login login login 200"),
     get( "billing_admin:report [csv]",        at(query="?export=csv"),   "login login login login login login 200"),
+    # --- The development mailbox: not in use under the test settings (locmem), so not there even for coordinators
+    get( "devmail:list",                      at(),                      "login login login login login login 404"),
+    get( "devmail:mail",                      A_MAIL,                    "login login login login login login 404"),
+    get( "devmail:raw",                       A_MAIL_RAW,                "login login login login login login 404"),
     # --- Feeds, widgets, oEmbed and alerts
     get( "feeds:topic_rss",                   at("topic.slug"),          "200   200   200   200   200   200   200"),
     get( "feeds:topic_atom",                  at("topic.slug"),          "200   200   200   200   200   200   200"),
