@@ -123,6 +123,7 @@ def test_question_is_asked_answered_reviewed_published_and_read(
     expect(colin_page).to_have_url(f"{live_server.url}/admin/questions/review/{question.pk}/")
     expect(colin_page.get_by_role("heading", name=TITLE)).to_be_visible()
     expect(colin_page.locator("section .help-block")).to_contain_text("Agree a written expenses policy")
+    check_page(colin_page)
     title_field = colin_page.get_by_label("Title", exact=True)
     expect(title_field).to_have_value(TITLE)
     title_field.fill(EDITED_TITLE)
