@@ -69,6 +69,18 @@ class SignupForm(PasswordsMatchMixin, allauth_forms.SignupForm):
         word(self, "password2", label="Confirm password", required="Enter your password again")
 
 
+class AddEmailForm(allauth_forms.AddEmailForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        word(
+            self,
+            "email",
+            label="E-mail address",
+            required="Enter the e-mail address to add",
+            invalid=EMAIL_MESSAGES["invalid"],
+        )
+
+
 class ResetPasswordForm(allauth_forms.ResetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

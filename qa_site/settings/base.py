@@ -211,6 +211,7 @@ ACCOUNT_FORMS = {
     "reset_password": "qa_site.accounts.allauth_forms.ResetPasswordForm",
     "reset_password_from_key": "qa_site.accounts.allauth_forms.ResetPasswordKeyForm",
     "change_password": "qa_site.accounts.allauth_forms.ChangePasswordForm",
+    "add_email": "qa_site.accounts.allauth_forms.AddEmailForm",
 }
 ACCOUNT_ADAPTER = "qa_site.accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Ask an Expert] "

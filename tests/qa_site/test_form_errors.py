@@ -170,7 +170,7 @@ def test_password_reset_with_nothing_typed_asks_for_the_address(client, site_tre
     assert squash(page(response).h1.get_text()) == "Reset your password"
 
 
-def test_allauths_other_forms_get_the_summary_too(client, alice):
+def test_changing_ones_password_summarises_each_field(client, alice):
     client.force_login(alice)
     response = client.post(reverse("account_change_password"), {})
     assert summary_of(response) == [
@@ -178,6 +178,18 @@ def test_allauths_other_forms_get_the_summary_too(client, alice):
         ("Enter a new password", "#id_password1"),
         ("Enter your new password again", "#id_password2"),
     ]
+    assert title_of(response) == "Error: Change your password · Ask an Expert"
+
+
+def test_allauths_other_forms_get_one_summary_and_the_sites_fields(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "not-an-address"})
+    assert summary_of(response) == [
+        ("Enter an e-mail address in the correct format, like name@example.org", "#id_email")
+    ]
+    assert len(page(response).select("[data-error-summary]")) == 1
+    assert page(response).select_one("#id_email")["aria-describedby"] == "id_email_error"
+    assert title_of(response).startswith("Error: ")
 
 
 # --- the site's own forms ------------------------------------------------------------------------------------------
