@@ -151,7 +151,7 @@ class Chart:
 
     # --- drawing --------------------------------------------------------------------------------------------------
 
-    def _pygal(self, style, *, explicit_size):
+    def _pygal(self, style, *, explicit_size, show_title=True):
         count = len(self.labels)
         longest = max((len(label) for label in self.labels), default=0)
         plot_width = WIDTH - 120
@@ -171,7 +171,7 @@ class Chart:
             x_label_rotation=40 if crowded else 0,
             truncate_label=-1,
             truncate_legend=-1,
-            title=self.title,
+            title=self.title if show_title else None,
             y_title=self.unit or None,
             margin_bottom=8,
             spacing=12,
@@ -190,7 +190,7 @@ class Chart:
             chart.range = (0, 100)
         elif self.has_values:
             top = max(value for values in self.series.values() for value in values if value is not None)
-            if top <= 0:
+            if top <= 0 and self.money:
                 chart.range = (0, 1)
             elif not self.money and all(
                 float(value).is_integer() for values in self.series.values() for value in values if value is not None
@@ -204,8 +204,9 @@ class Chart:
             chart.add(name, list(values))
         return chart
 
-    def _render(self, style, *, explicit_size):
-        svg = _SCRIPT.sub("", self._pygal(style, explicit_size=explicit_size).render(is_unicode=True))
+    def _render(self, style, *, explicit_size, show_title=True):
+        chart = self._pygal(style, explicit_size=explicit_size, show_title=show_title)
+        svg = _SCRIPT.sub("", chart.render(is_unicode=True))
         svg = svg.replace(_TOOLTIP_STYLE, ' opacity="0"')
         match = _ROOT.search(svg)
         chart_id = match["id"]
@@ -214,18 +215,21 @@ class Chart:
             svg[: match.end()] + f' role="img" aria-labelledby="{chart_id}-title {chart_id}-desc"' + svg[match.end() :]
         )
         desc = f'<desc id="{chart_id}-desc">{escape(self.summary)}</desc>'
+        if not show_title:  # pygal names an untitled chart "Pygal"
+            svg = svg.replace("</defs><title>Pygal</title>", f"</defs><title>{escape(self.title)}</title>", 1)
         if "</defs><title>" in svg:
             start = svg.index("</defs><title>") + len("</defs>")
             end = svg.index("</title>", start) + len("</title>")
             title = svg[start:end].replace("<title>", f'<title id="{chart_id}-title">', 1)
             svg = svg[:start] + title + desc + svg[end:]
-        else:  # no title (never in this project, but keep the reference good)
-            svg = svg.replace("</defs>", f'</defs><title id="{chart_id}-title">Chart</title>{desc}', 1)
+        else:  # the title shown outside the picture (``{% chart_figure %}``): still the SVG's name
+            svg = svg.replace("</defs>", f'</defs><title id="{chart_id}-title">{escape(self.title)}</title>{desc}', 1)
         return svg
 
-    def svg(self):
-        """Inline SVG for a page: scales to its box."""
-        return mark_safe(self._render(STYLE, explicit_size=False))
+    def svg(self, show_title=True):
+        """Inline SVG for a page: scales to its box. ``show_title=False``: the title is not drawn (the page shows it
+        above the picture, where a phone's screen does not cut it off) but still names the SVG."""
+        return mark_safe(self._render(STYLE, explicit_size=False, show_title=show_title))
 
     def svg_file(self):
         """A stand-alone SVG file (XML declaration, width and height, a white background), as bytes."""
@@ -375,4 +379,4 @@ def chart_figure(context, chart, downloads=True, query=None):
     params = query if query is not None else getattr(request, "GET", None)
     if downloads and params is not None:
         links = [(fmt.upper(), download_query(params, chart, fmt)) for fmt in FORMATS]
-    return {"chart": chart, "svg": _with_nonce(context, chart.svg()), "links": links}
+    return {"chart": chart, "svg": _with_nonce(context, chart.svg(show_title=False)), "links": links}

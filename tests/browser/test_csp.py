@@ -99,12 +99,12 @@ def answer(topic, erin, northshire):
 
 
 def expect_styled_charts(page, count):
-    """``count`` charts, drawn with their own (nonce-carrying) style sheet: pygal's title size, not the browser's."""
+    """``count`` charts, drawn with their own (nonce-carrying) style sheet: pygal's label size, not the browser's."""
     charts = page.locator("figure.chart svg.pygal-chart, figure svg.pygal-chart")
     expect(charts).to_have_count(count)
     for index in range(count):
-        title = charts.nth(index).locator("text.title").first
-        assert title.evaluate("t => getComputedStyle(t).fontSize") == "20px"
+        label = charts.nth(index).locator("g.axis text").first
+        assert label.evaluate("t => getComputedStyle(t).fontSize") == "16px"
 
 
 @pytest.mark.browser
