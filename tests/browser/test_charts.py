@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from qa_site.knowledge.models import Question
 from qa_site.network import report
-from tests.browser.harness import DESKTOP, PHONE, VIEWPORTS, sign_in, visit
+from tests.browser.harness import DESKTOP, VIEWPORTS, sign_in, visit
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -57,7 +57,6 @@ def test_the_value_reports_charts_read_at_their_size_and_give_their_numbers(new_
     sla.get_by_text("The numbers in this chart").click()
     expect(sla.locator("table caption")).to_have_text("Answered within the promised time")
     expect(sla.locator("tbody tr")).to_have_count(12)
-    page.screenshot(path=f"/tmp/h6-report-{'phone' if viewport == PHONE else 'desktop'}.png", full_page=True)
     if viewport == DESKTOP:
         with page.expect_download() as download:
             sla.get_by_role("link", name="PNG").click()
