@@ -26,6 +26,19 @@ STOP_WORDS = frozenset(
 )
 
 
+# Terms advisers use interchangeably. Each group is one synonym rule: every form finds the others, in every engine.
+SECTOR_SYNONYMS = (
+    ("cio", "charitable incorporated organisation"),
+    ("cic", "community interest company"),
+    ("vat", "value added tax"),
+    ("gdpr", "data protection"),
+    ("dbs", "disclosure and barring service"),
+    ("hmrc", "revenue and customs"),
+    ("sorp", "statement of recommended practice"),
+    ("paye", "pay as you earn"),
+)
+
+
 def words(text):
     """All the words of ``text``, lower-case, in order."""
     return [word.lower() for word in _WORD.findall(text or "")]
@@ -41,6 +54,25 @@ def query_words(query, *, limit=MAX_QUERY_WORDS):
     distinct = list(dict.fromkeys(words(query)))
     content = [word for word in distinct if word not in STOP_WORDS]
     return (content or distinct)[:limit]
+
+
+def query_terms(query, *, limit=MAX_QUERY_WORDS):
+    """What a search looks for: one entry per term, each the tuple of its alternative forms, each form a tuple of
+    words (a phrase). A sector term (``SECTOR_SYNONYMS``) written in any of its forms is one entry holding all of
+    them — "VAT returns" is ``[(("vat",), ("value", "added", "tax")), (("returns",),)]``; every other word is an
+    entry of its own, as ``query_words`` gives them."""
+    padded = f" {normalise(query)} "
+    groups = []
+    for group in SECTOR_SYNONYMS:
+        for form in sorted(group, key=len, reverse=True):
+            if f" {form} " in padded:
+                padded = padded.replace(f" {form} ", " ")
+                groups.append(tuple(tuple(alternative.split()) for alternative in group))
+                break
+    rest = [((word,),) for word in query_words(padded, limit=limit)] if padded.strip() else []
+    if groups and rest and all(term[0][0] in STOP_WORDS for term in rest):
+        rest = []  # "the VAT": the sector term is the search
+    return (groups + rest)[:limit]
 
 
 def distinctive_words(text, *, limit=SIMILAR_WORDS):

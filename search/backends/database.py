@@ -28,7 +28,8 @@ are more matches than that, and the ranked page with its highlights. On PostgreS
 start, the facets (a second pass: see ``_Postgres.facets_total_and_window``), the ranked page, and the statements
 that set its planner up. Queries are built from the words of what was typed (``search.text``), each a quoted string or a
 parameter, so nothing a person types is ever full-text syntax. Several words must all match; when together
-they match nothing, any of them may (``Results.relaxed``).
+they match nothing, any of them may (``Results.relaxed``). A sector term in any of its forms (``VAT``, ``value added
+tax``: ``search.text.SECTOR_SYNONYMS``, shared with Elasticsearch) is one term matched by any form, each as a phrase.
 """
 
 import re
@@ -39,7 +40,7 @@ from itertools import islice
 from django.db import connection, transaction
 
 from search.models import IndexEntry, IndexFacet, IndexText
-from search.text import CLOSE, OPEN, clean_text, distinctive_words, marked_html, query_words
+from search.text import CLOSE, OPEN, clean_text, distinctive_words, marked_html, query_terms
 
 from .base import Audience, FacetValue, Filters, Hit, Results, SearchBackend, SearchDocument
 
@@ -127,10 +128,16 @@ def _hit(page_id, score, title, question, answer):
 
 
 class _Ask:
-    """One search as the engines take it: words (all, or any), who reads, filters, a page to leave out."""
+    """One search as the engines take it: terms (all, or any), who reads, filters, a page to leave out.
 
-    def __init__(self, words, *, any_word, audience, filters=NO_FILTERS, exclude_page_id=None):
-        self.words = words
+    ``terms`` are as ``search.text.query_terms`` gives them: each a tuple of alternative forms (a sector term's
+    synonyms), each form a tuple of words matched as a phrase.
+    """
+
+    def __init__(self, terms, *, any_word, audience, filters=NO_FILTERS, exclude_page_id=None):
+        self.terms = terms
+        self.simple = all(len(term) == 1 and len(term[0]) == 1 for term in terms)
+        self.words = [word for term in terms for form in term for word in form]
         self.any_word = any_word
         self.audience = audience
         self.filters = filters
@@ -162,11 +169,14 @@ class _SQLite:
         # Each word a quoted FTS5 string: whatever it holds is text, never syntax. No column filter (it would
         # make FTS5 read every match's positions) but for a word that might be taken for a filter token.
         quoted = []
-        for word in ask.words:
-            term = '"' + word.replace('"', '""') + '"'
-            quoted.append("{title question answer} : " + term if _LIKE_A_TAG.match(word) else term)
+        for term in ask.terms:
+            forms = []
+            for form in term:  # a quoted string of several words is a phrase
+                phrase = '"' + " ".join(form).replace('"', '""') + '"'
+                forms.append("{title question answer} : " + phrase if _LIKE_A_TAG.match(form[0]) else phrase)
+            quoted.append(forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")")
         quoted = quoted or ['""']
-        return "(" + (" OR " if ask.any_word else " ").join(quoted) + ")"
+        return "(" + (" OR " if ask.any_word else " AND ").join(quoted) + ")"
 
     def tagged(self, ask):
         """The terms, the tags the reader may see and the filters' tags (all ints: nothing to quote)."""
@@ -340,10 +350,20 @@ class _Postgres:
 
     @staticmethod
     def tsquery(ask):
-        """plainto_tsquery reads each word as plain text (English stemming, stop words); ``||`` is OR."""
-        if ask.any_word:
-            return " || ".join(["plainto_tsquery('english', %s)"] * len(ask.words)), list(ask.words)
-        return "plainto_tsquery('english', %s)", [" ".join(ask.words)]
+        """plainto_tsquery reads each word as plain text (English stemming, stop words); ``||`` is OR, ``&&`` AND.
+        A sector term is each of its forms, a phrase (``phraseto_tsquery``), ORed."""
+        if ask.simple:
+            if ask.any_word:
+                return " || ".join(["plainto_tsquery('english', %s)"] * len(ask.words)), list(ask.words)
+            return "plainto_tsquery('english', %s)", [" ".join(ask.words)]
+        parts, words = [], []
+        for term in ask.terms:
+            forms = []
+            for form in term:
+                forms.append("plainto_tsquery('english', %s)" if len(form) == 1 else "phraseto_tsquery('english', %s)")
+                words.append(" ".join(form))
+            parts.append("(" + " || ".join(forms) + ")")
+        return (" || " if ask.any_word else " && ").join(parts), words
 
     def count_and_window(self, cursor, ask):
         # One pass over the matches: their number, and the page id RANK_WINDOW places from the newest.
@@ -582,13 +602,13 @@ class DatabaseBackend(SearchBackend):
         limit: int = 10,
         facets: bool = True,
     ) -> Results:
-        words = query_words(query)
-        if not words:
+        terms = query_terms(query)
+        if not terms:
             return Results(hits=[], total=0, facets=_facets([]) if facets else {})
-        ask = _Ask(words, any_word=False, audience=audience, filters=filters)
+        ask = _Ask(terms, any_word=False, audience=audience, filters=filters)
         results = self._search(ask, offset=max(offset, 0), limit=limit, facets=facets)
-        if results.total == 0 and len(words) > 1:
-            ask = _Ask(words, any_word=True, audience=audience, filters=filters)
+        if results.total == 0 and len(terms) > 1:
+            ask = _Ask(terms, any_word=True, audience=audience, filters=filters)
             results = self._search(ask, offset=max(offset, 0), limit=limit, facets=facets)
             results.relaxed = results.total > 0
         return results
@@ -622,7 +642,7 @@ class DatabaseBackend(SearchBackend):
         words = distinctive_words(text)
         if not words:
             return []
-        ask = _Ask(words, any_word=True, audience=audience, exclude_page_id=exclude_page_id)
+        ask = _Ask([((word,),) for word in words], any_word=True, audience=audience, exclude_page_id=exclude_page_id)
         vendor = self.vendor
         with connection.cursor() as cursor, vendor.reading(cursor):
             total, window_start = vendor.count_and_window(cursor, ask)

@@ -23,24 +23,12 @@ from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, NotFoundEr
 from elasticsearch import ConnectionError as ClusterConnectionError
 from elasticsearch.dsl import Date, Document, Index, Integer, Keyword, Long, Q, Search, Text, analyzer, token_filter
 
-from ..text import STOP_WORDS, normalise
+from ..text import SECTOR_SYNONYMS, STOP_WORDS, normalise
 from ..transport import PlainJSONNode
 from .base import Audience, FacetValue, Filters, Hit, IndexBehind, Results, SearchBackend, SearchDocument
 from .database import DatabaseBackend
 
 logger = logging.getLogger("search")
-
-# Terms advisers use interchangeably. Each group is one synonym rule: every form finds the others.
-SECTOR_SYNONYMS = (
-    ("cio", "charitable incorporated organisation"),
-    ("cic", "community interest company"),
-    ("vat", "value added tax"),
-    ("gdpr", "data protection"),
-    ("dbs", "disclosure and barring service"),
-    ("hmrc", "revenue and customs"),
-    ("sorp", "statement of recommended practice"),
-    ("paye", "pay as you earn"),
-)
 
 SNIPPET_LENGTH = 220
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window

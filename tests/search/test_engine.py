@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from search.backends.base import Audience, Filters, SearchDocument
 from search.backends.database import DatabaseBackend
-from search.text import distinctive_words, marked_html, query_words
+from search.text import distinctive_words, marked_html, query_terms, query_words
 
 EVERYONE = Audience()
 COORDINATOR = Audience(everything=True)
@@ -331,3 +331,48 @@ def test_words_beginning_with_zq_are_searched_like_any_other(engine):
     assert engine.search("zqpublic", audience=EVERYONE).total == 0  # not every public answer
     assert engine.search(f"zqn{NORTH}", audience=Audience(network_ids=frozenset({NORTH}))).total == 0
     assert ids(engine.search("zqwerty grant", audience=EVERYONE).hits) == [1]
+
+
+def test_query_terms_make_each_sector_term_one_term_of_all_its_forms():
+    vat = (("vat",), ("value", "added", "tax"))
+    assert query_terms("VAT returns") == [vat, (("returns",),)]
+    assert query_terms("Is value added tax due?") == [vat, (("due",),)]
+    assert query_terms("the VAT") == [vat]
+    assert query_terms("advocacy groups") == [(("advocacy",),), (("groups",),)]  # "vat" inside a word is not it
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["CIO", "charitable incorporated organisation", "VAT", "value added tax", "DBS", "disclosure and barring service"],
+)
+def test_sector_synonyms_find_each_other_in_the_database_engine(engine, query):
+    engine.index(
+        [
+            doc(1, "Converting our trust", answer="A charitable incorporated organisation has members."),
+            doc(2, "Setting up a CIO", answer="Register it online with the regulator."),
+            doc(3, "Charging for room hire", answer="Room hire may be exempt from value added tax."),
+            doc(4, "Is room hire VAT exempt?", answer="Usually, unless you opted to tax the building."),
+            doc(
+                5,
+                "Checking new volunteers",
+                answer="People working with children need a disclosure and barring service check.",
+            ),
+            doc(6, "DBS for drivers", answer="Drivers of a minibus need one."),
+            doc(7, "Added value of volunteering", answer="Tax relief is another matter."),  # the words, not the phrase
+        ]
+    )
+    pairs = {"cio": [1, 2], "charitable": [1, 2], "vat": [3, 4], "value": [3, 4], "dbs": [5, 6], "disclosure": [5, 6]}
+    assert sorted(ids(engine.search(query, audience=EVERYONE).hits)) == pairs[query.split()[0].lower()]
+
+
+def test_a_sector_term_counts_as_one_of_several_words_that_must_all_match(engine):
+    engine.index(
+        [
+            doc(1, "VAT on room hire", answer="Room hire is usually exempt."),
+            doc(2, "Room hire for parties", answer="Charge what the market bears, plus value added tax if registered."),
+            doc(3, "VAT registration", answer="Register when turnover passes the threshold."),
+        ]
+    )
+    assert sorted(ids(engine.search("value added tax room hire", audience=EVERYONE).hits)) == [1, 2]
+    relaxed = engine.search("VAT zebra", audience=EVERYONE)
+    assert (sorted(ids(relaxed.hits)), relaxed.relaxed) == ([1, 2, 3], True)
