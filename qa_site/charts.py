@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import cairosvg
 import pygal
 from django import template
 from django.http import HttpResponse, QueryDict
@@ -237,6 +236,8 @@ class Chart:
 
     def png(self):
         """The chart as a PNG picture, ``PNG_SCALE`` times its drawn size, as bytes."""
+        import cairosvg  # loads the Cairo library: imported here, as only a PNG needs it
+
         return cairosvg.svg2png(bytestring=self.svg_file(), scale=PNG_SCALE)
 
     def data_uri(self):
