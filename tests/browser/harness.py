@@ -100,10 +100,14 @@ def is_phone(page):
 
 
 # Settles the page before it is measured: a message fading in (Wagtail's) would otherwise be judged half-transparent.
-# Endless animations (a spinner) are not waited for.
-SETTLE = """() => Promise.all(document.getAnimations()
-    .filter((animation) => animation.effect && animation.effect.getComputedTiming().endTime !== Infinity)
-    .map((animation) => animation.finished.catch(() => null)))"""
+# Only running animations that end are waited for (not a spinner, nor a paused one), and 5 s at most.
+SETTLE = """() => Promise.race([
+    Promise.all(document.getAnimations()
+        .filter((animation) => animation.playState === "running" && animation.effect
+            && animation.effect.getComputedTiming().endTime !== Infinity)
+        .map((animation) => animation.finished.catch(() => null))),
+    new Promise((resolve) => setTimeout(resolve, 5000)),
+])"""
 
 
 def accessibility_problems(page):

@@ -115,10 +115,16 @@ def test_question_is_asked_answered_reviewed_published_and_read(
     expect(erin_page.get_by_text("Nothing waiting for you.")).to_be_visible()
     check_page(erin_page)
 
-    # 3. Colin reviews it in the admin, removes a word from the title, and publishes.
+    # 3. Colin's console opens on the work waiting: one answer to review. He reviews it, removes a word from the
+    # title, and publishes.
     colin_page = new_page(viewport)
     sign_in(colin_page, colin)
-    visit(colin_page, "/admin/questions/review/")
+    visit(colin_page, "/admin/")
+    waiting = colin_page.get_by_test_id("work-waiting").locator("tr[data-queue='Answers waiting for review']")
+    expect(waiting.get_by_test_id("count")).to_have_text("1")
+    waiting.get_by_role("link", name="Answers waiting for review").click()
+    expect(colin_page).to_have_url(f"{live_server.url}/admin/questions/review/")
+    check_page(colin_page)
     colin_page.get_by_role("link", name=TITLE).click()
     expect(colin_page).to_have_url(f"{live_server.url}/admin/questions/review/{question.pk}/")
     expect(colin_page.get_by_role("heading", name=TITLE)).to_be_visible()
