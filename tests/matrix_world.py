@@ -35,7 +35,7 @@ from qa_site.knowledge.models import Question, QuestionPage
 from qa_site.knowledge.setup import ensure_coordinators_group, ensure_site_tree
 from subscriptions import billing
 from subscriptions import services as subscription_services
-from subscriptions.models import AccessKey, Invoice, Membership, Subscription
+from subscriptions.models import AccessKey, Invoice, JoinRequest, Membership, Subscription
 
 from .factories import (
     MembershipFactory,
@@ -113,6 +113,7 @@ class World:
     expert_profile: object
     other_expert_profile: object
     application: object
+    join_request: object
     review_page: object
     review: object
     feed_key: object
@@ -246,6 +247,16 @@ def _build():
     )
     application.topics.set([empty_topic])
 
+    join_request = JoinRequest.objects.create(
+        user=UserFactory(email="joiner@example.test"),
+        plan=subscription.plan,
+        start=JoinRequest.Start.TRIAL,
+        seats=subscription.plan.included_seats,
+        name="Southby Forum",
+        billing_email="accounts@southby.test",
+        billing_address="1 High Street",
+    )
+
     return World(
         users={
             "adviser": alice,
@@ -276,6 +287,7 @@ def _build():
         expert_profile=expert_profile,
         other_expert_profile=other_expert_profile,
         application=application,
+        join_request=join_request,
         review_page=review_page,
         review=review,
         feed_key=feed_key,
