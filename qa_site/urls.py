@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("qa_site.accounts.urls")),
     path("subscribe/", subscription_views.subscribe, name="subscribe"),
+    path("subscribe/sent/", subscription_views.subscribe_sent, name="subscribe_sent"),
     path("payments/webhook/<slug:provider>/", subscription_views.payment_webhook, name="payment_webhook"),
     path("experts/", include("experts.urls")),
     path("search/", include("search.urls")),

@@ -1,9 +1,10 @@
 from allauth.account.utils import complete_signup, setup_user_email
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from .forms import SubscribeForm
 from .models import JoinRequest, Membership, Network, Plan
 
 MAX_WEBHOOK_BYTES = 64 * 1024
+SENT_SESSION_KEY = "subscribe_sent"
 
 
 def _subscribe_rate(group, request):
@@ -63,7 +65,9 @@ def subscribe(request):
             if confirm:
                 # allauth's own sign-up ending: the link to confirm the address goes out; signing in waits for it.
                 complete_signup(request, user, settings.ACCOUNT_EMAIL_VERIFICATION, reverse("subscribe"))
-            return render(request, "subscriptions/subscribe_sent.html", {"join": join, "confirm": confirm})
+            request.session[SENT_SESSION_KEY] = {"join": join.pk, "confirm": confirm}
+            messages.success(request, f"Request sent: {join.name}.")
+            return redirect("subscribe_sent")
     status = 400 if request.method == "POST" and pending is None else 200
     context = {"plans": plans, "form": form, "pending": pending}
     if user is not None:
@@ -71,6 +75,17 @@ def subscribe(request):
             memberships__user=user, memberships__role=Membership.Role.ADMIN
         ).order_by("name")
     return render(request, "subscriptions/subscribe.html", context, status=status)
+
+
+def subscribe_sent(request):
+    """What happens next, after a request to join (read from the session of the browser that sent it)."""
+    sent = request.session.get(SENT_SESSION_KEY)
+    join = None
+    if isinstance(sent, dict) and isinstance(sent.get("join"), int):
+        join = JoinRequest.objects.select_related("plan", "user").filter(pk=sent["join"]).first()
+    if join is None:
+        return redirect("subscribe")
+    return render(request, "subscriptions/subscribe_sent.html", {"join": join, "confirm": bool(sent.get("confirm"))})
 
 
 @csrf_exempt

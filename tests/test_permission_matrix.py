@@ -131,6 +131,7 @@ MATRIX = [
     get( "page:QuestionPage [Westvale]",      page("westvale_page"),     "login 403   403   200   403   403   200"),
     # --- Public pages, search and feeds
     get( "subscribe",                         at(),                      "200   200   200   200   200   200   200"),
+    get( "subscribe_sent",                    at(),                      "302   302   302   302   302   302   302"),
     post("payment_webhook",                   fixed("/payments/webhook/signed-json/"),
                                                                          "400   400   400   400   400   400   400"),
     get( "search:search",                     at(query="?q=guidance"),   "200   200   200   200   200   200   200"),

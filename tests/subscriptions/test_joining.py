@@ -44,8 +44,10 @@ def test_the_subscribe_page_lists_the_plans_with_their_trials_and_the_form(clien
 def test_a_visitor_asks_to_join_with_a_new_account_and_everyone_is_told(client, regional, colin, run_on_commit):
     with run_on_commit():
         response = client.post(SUBSCRIBE, _form(regional))
-    assert response.status_code == 200
-    assert "Thank you: your request is with us" in response.content.decode()
+    assert (response.status_code, response["Location"]) == (302, "/subscribe/sent/")
+    sent = client.get("/subscribe/sent/").content.decode()
+    assert "Thank you: your request is with us" in sent
+    assert "Confirm your e-mail address" in sent
     join = JoinRequest.objects.get()
     assert (join.name, join.plan, join.start, join.seats) == ("Fenland Community Network", regional, "trial", 10)
     assert join.billing_email == "accounts@fenland.example.org"
@@ -85,6 +87,10 @@ def _problem(client, data):
     return html
 
 
+def test_the_sent_page_needs_the_browser_that_sent_a_request(client):
+    assert client.get("/subscribe/sent/")["Location"] == "/subscribe/"
+
+
 def test_bad_requests_are_refused_with_a_message_and_change_nothing(client, regional, national, dales):
     assert "Enter your organisation&#x27;s name" in _problem(client, _form(regional, name=""))
     assert "choose at least that many" in _problem(client, _form(regional, seats="3"))
@@ -115,7 +121,9 @@ def _request(regional, **fields):
     )
 
 
-def test_a_coordinator_approves_a_trial_the_network_starts_with_its_admin(client, colin, regional, policy, run_on_commit):
+def test_a_coordinator_approves_a_trial_the_network_starts_with_its_admin(
+    client, colin, regional, policy, run_on_commit
+):
     join = _request(regional)
     client.force_login(colin)
     assert "Fenland Community Network" in client.get(reverse("joining_admin:list")).content.decode()
