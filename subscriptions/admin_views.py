@@ -506,52 +506,6 @@ class CancelView(SubscriptionActionView):
 # --- Invoices --------------------------------------------------------------------------------------------------------
 
 
-class InvoiceFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "Any status"), *Invoice.Status.choices], required=False)
-    overdue = forms.BooleanField(label="Overdue only", required=False)
-    network = forms.ModelChoiceField(
-        queryset=Network.objects.order_by("name"), required=False, empty_label="All networks"
-    )
-
-
-class InvoicesView(CoordinatorView):
-    page_title = "Invoices"
-    header_icon = "doc-full"
-    template_name = "subscriptions/admin/invoices.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        form = InvoiceFilterForm(self.request.GET)
-        form.is_valid()
-        invoices = invoices_with_payments().order_by("-number")
-        if form.errors:
-            messages.error(self.request, "Some filters were not understood and are ignored: " + _error_text(form))
-        filters = {}
-        status = form.cleaned_data.get("status")
-        if status:
-            invoices = invoices.filter(status=status)
-            filters["status"] = status
-        if form.cleaned_data.get("overdue"):
-            invoices = invoices.filter(status=Invoice.Status.ISSUED, due_on__lt=today)
-            filters["overdue"] = "on"
-        network = form.cleaned_data.get("network")
-        if network is not None:
-            invoices = invoices.filter(network=network)
-            filters["network"] = network.pk
-        context["invoices"] = Paginator(invoices, PAGE_SIZE).get_page(self.request.GET.get("p"))
-        context["filter_form"] = form
-        context["filter_query"] = urlencode(filters)
-        context["today"] = today
-        return context
-
-
-def _error_text(form):
-    return " ".join(
-        f"{form.fields[name].label or name.title()}: {' '.join(errors)}" for name, errors in form.errors.items()
-    )
-
-
 AMOUNT_FORMAT = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]{1,2})?")
 
 

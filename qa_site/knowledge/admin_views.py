@@ -1,4 +1,7 @@
-"""Coordinator screens in the Wagtail admin: review answers, browse every question."""
+"""Coordinator screens in the Wagtail admin: review answers; one question, with its audit trail and exits.
+
+The list of every question is a viewset (``viewsets.py``).
+"""
 
 import datetime as dt
 import re
@@ -338,25 +341,6 @@ class StaleAnswersView(CoordinatorView):
         listing = reviews.select_related("page", "page__topic", "expert").order_by("due_on", "pk")
         context["reviews"] = Paginator(listing, 50).get_page(self.request.GET.get("p"))
         context["today"] = today
-        return context
-
-
-class QuestionListView(CoordinatorView):
-    page_title = "All questions"
-    header_icon = "list-ul"
-    template_name = "knowledge/admin/question_list.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        questions = Question.objects.select_related("topic", "assignee", "network").order_by("-submitted_at")
-        status = self.request.GET.get("status", "")
-        if status in Question.Status.values:
-            questions = questions.filter(status=status)
-        else:
-            status = ""
-        context["questions"] = Paginator(questions, 50).get_page(self.request.GET.get("p"))
-        context["statuses"] = Question.Status.choices
-        context["current_status"] = status
         return context
 
 

@@ -511,7 +511,7 @@ def ledger(northshire, westvale, dales, today, policy):
 
 
 def listed(response):
-    return [cells(row) for row in soup(response).select("#invoices tbody tr")]
+    return [cells(row) for row in soup(response).select("table.listing tbody tr")]
 
 
 def test_the_invoice_list_shows_numbers_totals_payments_and_balances(coordinator, ledger, today):
@@ -521,7 +521,7 @@ def test_the_invoice_list_shows_numbers_totals_payments_and_balances(coordinator
         ["AE-000004", "Dales Rural Network", "New subscription", "Void", *dates[0], "£470.00", "£0.00", "—"],
         ["AE-000003", "Westvale CVS", "Renewal", "Paid", *dates[1], "£2,820.00", "£2,820.00", "£0.00"],
         ["AE-000002", "Northshire RCC", "Change of plan or seats", "Issued", *dates[2], "£117.50", "£0.00", "£117.50"],
-        ["AE-000001", "Northshire RCC", "New subscription", "Issued overdue", *dates[3], "£1,198.50", "£198.50",
+        ["AE-000001", "Northshire RCC", "New subscription", "Issued, overdue", *dates[3], "£1,198.50", "£198.50",
          "£1,000.00"],
     ]  # fmt: skip
 
@@ -544,7 +544,7 @@ def test_the_invoice_list_filters(coordinator, ledger, northshire, westvale, que
     assert [row[0] for row in listed(response)] == numbers
     assert page_messages(response) == []
     if not numbers:
-        assert soup(response).select_one("#no-invoices").get_text(strip=True) == "No invoices match these filters."
+        assert "No invoices match your query." in response.content.decode()
 
 
 @pytest.mark.parametrize("query", ["status=owing", "network=99999", "network=abc"])
@@ -567,9 +567,9 @@ def test_the_invoice_list_pages_and_keeps_its_filters(coordinator, northshire, p
         )
     first = coordinator.get(f"{INVOICES}?status=issued")
     assert len(listed(first)) == 50
-    link = soup(first).select_one("#pages a")
-    assert link["href"] == "?status=issued&p=2"
-    second = coordinator.get(f"{INVOICES}{link['href']}")
+    link = soup(first).select_one('nav[aria-label="Pagination"] a[href*="p=2"]')
+    assert link["href"] == f"{INVOICES}?status=issued&p=2"
+    second = coordinator.get(link["href"])
     assert [row[0] for row in listed(second)] == [f"AE-{n:06d}" for n in range(5, 0, -1)]
 
 
