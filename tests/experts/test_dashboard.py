@@ -71,8 +71,8 @@ def page_messages(response):
 
 def field_errors(response, name):
     soup = BeautifulSoup(response.content, "html.parser")
-    errors = soup.select(f"#id_{name}_errors li")
-    return [error.get_text(strip=True) for error in errors]
+    errors = soup.select(f"#id_{name}_error li")
+    return [error.get_text(" ", strip=True).removeprefix("Error: ") for error in errors]
 
 
 def snapshot(question):

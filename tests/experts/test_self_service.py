@@ -29,9 +29,9 @@ def soup(response):
 
 
 def field_errors(response, name):
-    """A field's messages: ``<id>_error`` on the pages using the site's field (the application), ``_errors`` others;
-    without the "Error:" read out to screen readers before each."""
-    items = soup(response).select(f"#id_{name}_errors li, #id_{name}_error li")
+    """A field's messages (``<id>_error``, the site's field include), without the "Error:" read out to screen readers
+    before each."""
+    items = soup(response).select(f"#id_{name}_error li")
     return [li.get_text(" ", strip=True).removeprefix("Error: ") for li in items]
 
 
@@ -211,9 +211,9 @@ def test_settings_bad_input_shows_the_form_again_and_changes_nothing(client, eri
     response = client.post(SETTINGS, settings_data([topic], **changes))
     assert response.status_code == 200
     assert field_errors(response, field) == [error]
-    assert [p.get_text(strip=True) for p in soup(response).select('p.message-error[role="alert"]')] == [
-        "Nothing has been saved: please correct the highlighted fields."
-    ]
+    summary = soup(response).select_one('[data-testid="error-summary"]')
+    assert summary.select_one("h2").get_text(strip=True) == "There is a problem"
+    assert [a.get_text(strip=True) for a in summary.select("a")] == [error]
     assert snapshot(erin) == before
 
 
