@@ -49,7 +49,7 @@ def _delete_rate(group, request):
 def delete_account(request):
     user = request.user
     blockers = services.deletion_blockers(user)
-    form = DeleteAccountForm(request.POST or None, user=user)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=user)
     status = 200
     if request.method == "POST":
         if blockers:
@@ -66,7 +66,7 @@ def delete_account(request):
                 logout(request)
                 return redirect("accounts:goodbye")
         else:
-            messages.error(request, "Your account has not been deleted: please correct the form below.")
+            form.add_error(None, "Your account has not been deleted.")  # said first in the form's error summary
             status = 400
     context = {
         "blockers": blockers,
