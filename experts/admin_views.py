@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from qa_site import charts
+from qa_site import charts, exports
 from qa_site.knowledge import services
 from qa_site.knowledge.admin_views import CoordinatorView
 from qa_site.knowledge.models import Question, QuestionEvent, SLASettings, TopicPage
@@ -433,8 +433,8 @@ class FeesReportView(CoordinatorView):
         (year, month), error = reports.parse_month(request.GET.get("month"))
         if error:
             messages.error(request, error)
-        elif request.GET.get("export") == "csv":
-            return reports.fees_csv(year, month)
+        elif request.GET.get("export") in exports.FORMATS:
+            return reports.fees_download(year, month, request.GET["export"])
         return self.render_to_response(self.get_context_data(year=year, month=month))
 
     def get_context_data(self, **kwargs):

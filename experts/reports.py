@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from qa_site import charts
-from qa_site.exports import csv_response
+from qa_site.exports import csv_response, spreadsheet_response
 
 from . import fees, stats
 from .stats import LONDON
@@ -256,11 +256,8 @@ def fee_statement(year, month):
     return {"experts": list(experts.values()), "lines": lines, "total": sum((line.fee for line in lines), fees.ZERO)}
 
 
-def _money(amount):
-    return str(Decimal(amount).quantize(Decimal("0.01")))
-
-
-def fees_csv(year, month):
+def fees_download(year, month, export_format="csv"):
+    """Every earning answer of the month for finance, as CSV or XLSX (``qa_site.exports.FORMATS``)."""
     header = ["Expert", "Email", "Question id", "Title", "Topic", "Network", "Published", "Fee"]
     rows = [
         [
@@ -270,9 +267,11 @@ def fees_csv(year, month):
             line.title,
             line.topic.title,
             line.network.name,
-            line.published_on.isoformat(),
-            _money(line.fee),
+            line.published_on,
+            Decimal(line.fee).quantize(Decimal("0.01")),
         ]
         for line in fees.finance_rows(year=year, month=month)
     ]
-    return csv_response(f"expert-fees-{year:04d}-{month:02d}.csv", header, rows)
+    return spreadsheet_response(
+        export_format, f"expert-fees-{year:04d}-{month:02d}", header, rows, sheet_title=f"Fees {year:04d}-{month:02d}"
+    )

@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from experts import reports, stats
 from experts.models import FeeRate
@@ -417,7 +418,30 @@ def test_fees_page_shows_totals_and_lines_for_the_month(coordinator, june_fees):
     body = page.get_text(" ", strip=True)
     assert "Ann Archer — £180.00" in body
     assert "Ann July" not in body
-    assert page.select_one("a[download]")["href"] == "?month=2026-06&export=csv"
+    assert [link["href"] for link in page.select("a[download]")] == [
+        "?month=2026-06&export=csv",
+        "?month=2026-06&export=xlsx",
+    ]
+
+
+def test_fees_download_as_xlsx_with_numbers_dates_and_text_kept_as_text(coordinator, june_fees):
+    response = coordinator.get(FEES + "?month=2026-06&export=xlsx")
+    assert response["Content-Disposition"] == 'attachment; filename="expert-fees-2026-06.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["Expert", "Email", "Question id", "Title", "Topic", "Network", "Published", "Fee"]
+    assert rows[1] == [
+        "Ann Archer",
+        "ann@example.test",
+        june_fees["a1"].pk,
+        "Ann early June",
+        "Charity law",
+        "Northshire RCC",
+        dt.datetime(2026, 6, 5),
+        50,
+    ]
+    assert rows[2][3] == "=Ann on law"
+    assert sheet["D3"].data_type == "s"
 
 
 def test_fees_csv_lists_every_line_for_finance(coordinator, june_fees):
