@@ -105,7 +105,8 @@ def test_coordinators_choose_from_every_network_and_see_any(client, colin, alice
     for path in ("/network/northshire/", "/network/eastmoor/", "/network/southby/", "/network/westvale/members/"):
         assert client.get(path).status_code == 200, path
     assert text_of(client.get("/network/southby/"), "notice") == (
-        "This network has no subscription, so its members have no access. Subscribe from “Plan and seats”. Go to Plan and seats"
+        "This network has no subscription, so its members have no access. Subscribe from “Plan and seats”. "
+        "Go to Plan and seats"
     )
 
 
