@@ -251,6 +251,7 @@ def test_deleting_an_account_with_nothing_typed_says_what_to_type(client, alice)
     client.force_login(alice)
     response = client.post(reverse("accounts:delete"), {"password": "", "confirmation": ""})
     assert summary_of(response) == [
+        ("Your account has not been deleted.", None),
         ("Enter your current password", "#id_password"),
         ("Type “delete my account” to confirm", "#id_confirmation"),
     ]

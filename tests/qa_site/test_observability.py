@@ -17,6 +17,7 @@ import time
 from logging.config import DictConfigurator
 from pathlib import Path
 
+import brotli
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -479,6 +480,8 @@ def sentry_inbox():
             body = self.rfile.read(int(self.headers["Content-Length"]))
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
+            elif self.headers.get("Content-Encoding") == "br":  # sentry-sdk's choice when brotli is installed
+                body = brotli.decompress(body)
             else:
                 assert self.headers.get("Content-Encoding") in (None, "identity"), self.headers
             received.append((self.path, body))
