@@ -1,6 +1,6 @@
-"""A question that has arrived shows the published answers it may duplicate: in triage and on the coordinator's
-question screen, each closable as a duplicate in one click (the adviser is sent the answer), and on the expert's
-page."""
+"""A question that has arrived shows the published answers it may duplicate: on the coordinator's question screen
+(linked from each triage row), each closable as a duplicate in one click (the adviser is sent the answer), and on the
+expert's page. The triage list itself runs no search per row, so its queries stay constant as the queue grows."""
 
 import pytest
 from django.core import mail
@@ -37,13 +37,15 @@ def duplicates_shown(response):
     return html.split('data-testid="likely-duplicates"', 1)[1].split("</section>", 1)[0]
 
 
-def test_triage_shows_likely_duplicates_and_closes_one_in_a_click(
+def test_triage_links_to_likely_duplicates_and_one_closes_the_question_in_a_click(
     client, colin, alice, northshire, other_topic, published, run_on_commit
 ):
     question = ask(run_on_commit, alice, northshire, other_topic, title=TITLE, details=DETAILS)
     assert question.needs_triage  # nobody answers on the other topic
     client.force_login(colin)
-    shown = duplicates_shown(client.get(reverse("experts_admin:triage")))
+    triage = client.get(reverse("experts_admin:triage")).content.decode()
+    assert f'href="{reverse("knowledge_admin:question", args=[question.pk])}#likely-duplicates"' in triage
+    shown = duplicates_shown(client.get(reverse("knowledge_admin:question", args=[question.pk])))
     assert "Volunteer drivers and mileage" in shown
     assert "Paying trustees" not in shown
     mail.outbox.clear()
