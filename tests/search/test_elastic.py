@@ -24,6 +24,7 @@ from search.backends.base import Audience, FacetValue, Filters, IndexBehind, Sea
 from search.backends.elastic import ElasticsearchBackend, FallbackElasticsearchBackend, is_unavailable, query_variants
 from search.transport import plain_content_type
 from tests.factories import make_published_page
+from tests.search import synonym_cases
 
 PUBLIC = Audience()
 NORTHSHIRE_ID = 7
@@ -88,27 +89,10 @@ def test_query_variants_replace_each_sector_term_with_its_other_forms():
     assert query_variants("advocacy") == []  # "vat" inside a word is not the term
 
 
-@pytest.mark.parametrize(
-    "query",
-    ["CIO", "charitable incorporated organisation", "VAT", "value added tax", "DBS", "disclosure and barring service"],
-)
+@pytest.mark.parametrize("query", synonym_cases.QUERIES)
 def test_sector_synonyms_find_each_other(engine, query):
-    engine.index(
-        [
-            doc(1, "Converting our trust", answer="A charitable incorporated organisation has members."),
-            doc(2, "Setting up a CIO", answer="Register it online with the regulator."),
-            doc(3, "Charging for room hire", answer="Room hire may be exempt from value added tax."),
-            doc(4, "Is room hire VAT exempt?", answer="Usually, unless you opted to tax the building."),
-            doc(
-                5,
-                "Checking new volunteers",
-                answer="People working with children need a disclosure and barring service check.",
-            ),
-            doc(6, "DBS for drivers", answer="Drivers of a minibus need one."),
-        ]
-    )
-    pairs = {"cio": [1, 2], "charitable": [1, 2], "vat": [3, 4], "value": [3, 4], "dbs": [5, 6], "disclosure": [5, 6]}
-    assert sorted(ids(engine.search(query, audience=PUBLIC).hits)) == pairs[query.split()[0].lower()]
+    engine.index(synonym_cases.documents(doc))
+    assert sorted(ids(engine.search(query, audience=PUBLIC).hits)) == synonym_cases.found(query)
 
 
 def test_english_stemming_and_stop_words(engine):
