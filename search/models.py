@@ -10,6 +10,9 @@ read only narrow rows:
   external content, with a column of filter tokens (``tags``); on PostgreSQL it is read only to highlight
   the rows on show.
 
+``IndexTerm`` (PostgreSQL) counts the answers that have each word, for choosing the distinctive words of a text
+(``search/more_like_this.py``); SQLite reads the same counts from its full-text index (``qa_search_vocab``).
+
 On SQLite, ``IndexFacet`` and ``FacetGroup`` number each answer's (topic, expert, year), so that facets over many
 matches are counted from two integers per match.
 
@@ -100,3 +103,17 @@ class IndexFacet(models.Model):
 
     def __str__(self):
         return f"Facets of page {self.page_id}"
+
+
+class IndexTerm(models.Model):
+    """PostgreSQL: how many indexed answers have each lexeme of the English ``tsvector``, kept in step as answers are
+    indexed and removed (``_Postgres.count_terms``). SQLite reads the same from ``qa_search_vocab``."""
+
+    term = models.TextField(primary_key=True)
+    docs = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "qa_search_term"
+
+    def __str__(self):
+        return f"{self.term}: {self.docs}"

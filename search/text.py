@@ -7,7 +7,6 @@ from html import escape
 _WORD = re.compile(r"\w+")
 
 MAX_QUERY_WORDS = 12
-SIMILAR_WORDS = 8
 
 # Private-use characters mark highlighted words in an engine's output; the text is escaped afterwards and
 # the marks become <mark> tags (``marked_html``). Indexed text never contains them (``clean_text``).
@@ -73,16 +72,6 @@ def query_terms(query, *, limit=MAX_QUERY_WORDS):
     if groups and rest and all(term[0][0] in STOP_WORDS for term in rest):
         rest = []  # "the VAT": the sector term is the search
     return (groups + rest)[:limit]
-
-
-def distinctive_words(text, *, limit=SIMILAR_WORDS):
-    """The words that best tell ``text`` apart, for finding similar answers: no stop words, numbers or
-    two-letter words; the most repeated first, then the longest."""
-    counts = {}
-    for word in words(text):
-        if word not in STOP_WORDS and len(word) > 2 and not word.isdigit():
-            counts[word] = counts.get(word, 0) + 1
-    return sorted(counts, key=lambda word: (-counts[word], -len(word), word))[:limit]
 
 
 def clean_text(text):

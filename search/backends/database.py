@@ -28,7 +28,12 @@ are more matches than that, and the ranked page with its highlights. On PostgreS
 start, the facets (a second pass: see ``_Postgres.facets_total_and_window``), the ranked page, and the statements
 that set its planner up. Queries are built from the words of what was typed (``search.text``), each a quoted string or a
 parameter, so nothing a person types is ever full-text syntax. Several words must all match; when together
-they match nothing, any of them may (``Results.relaxed``). A sector term in any of its forms (``VAT``, ``value added
+they match nothing, any of them may (``Results.relaxed``).
+
+**Answers like a text** (related questions, suggestions while asking, likely duplicates): its distinctive words
+(``search.more_like_this``: tf-idf over the counts FTS5 keeps in ``qa_search_vocab``, or PostgreSQL's
+``qa_search_term``), any of which may match; every answer that has one is ranked (no window), and of the best, those
+with too few of the words are dropped. A sector term in any of its forms (``VAT``, ``value added
 tax``: ``search.text.SECTOR_SYNONYMS``, shared with Elasticsearch) is one term matched by any form, each as a phrase.
 """
 
@@ -39,12 +44,14 @@ from itertools import islice
 
 from django.db import connection, transaction
 
-from search.models import IndexEntry, IndexFacet, IndexText
-from search.text import CLOSE, OPEN, clean_text, distinctive_words, marked_html, query_terms
+from search import more_like_this
+from search.models import IndexEntry, IndexFacet, IndexTerm, IndexText
+from search.text import CLOSE, OPEN, clean_text, marked_html, query_terms, words
 
 from .base import Audience, FacetValue, Filters, Hit, Results, SearchBackend, SearchDocument
 
 RANK_WINDOW = 1000
+TERM_COUNT_LOCK = 0x51A5  # PostgreSQL advisory lock: one writer of qa_search_term at a time
 WALK_AT_MOST = 20_000  # PostgreSQL: entries a walk to the window's start may read (_Postgres.window_start)
 SNIPPET_WORDS = 32
 WRITE_BATCH = 500
@@ -263,6 +270,35 @@ class _SQLite:
         total = sum(group[5] for group in groups)
         return groups, total, (self.window_start(cursor, ask) if total > RANK_WINDOW else 0)
 
+    def like_terms(self, cursor, text):
+        """The distinctive words of ``text`` (``search.more_like_this``), counted in FTS5's own vocabulary."""
+        found = more_like_this.candidates(text)
+        if not found:
+            return []
+        doc_freqs = {}
+        for batch in _chunks([candidate.key for candidate in found], 500):
+            cursor.execute(f"SELECT term, doc FROM qa_search_vocab WHERE term IN ({_placeholders(batch)})", batch)
+            doc_freqs.update(cursor.fetchall())
+        cursor.execute("SELECT COUNT(*) FROM qa_search_facet")
+        return more_like_this.choose(found, doc_freqs, cursor.fetchone()[0])
+
+    def more_like(self, cursor, terms, ask, *, limit):
+        """Every answer with any of the terms, ranked by bm25 (FTS5 sorts them all itself), the best ``limit``."""
+        return self.hits(cursor, ask, 0, offset=0, limit=limit)
+
+    def matched_terms(self, cursor, terms, page_ids):
+        """How many of ``terms`` each of these answers has (FTS5 seeks each page in each term's list)."""
+        ids = _placeholders(page_ids)
+        cursor.execute(
+            "SELECT rowid, COUNT(*) FROM ("
+            + " UNION ALL ".join(
+                [f"SELECT rowid FROM qa_search_fts WHERE qa_search_fts MATCH %s AND rowid IN ({ids})"] * len(terms)
+            )
+            + ") GROUP BY rowid",
+            [value for term in terms for value in ('"' + term.word.replace('"', '""') + '"', *page_ids)],
+        )
+        return dict(cursor.fetchall())
+
     @staticmethod
     def write_facets(cursor, documents):
         """Number each document's (topic, expert, year) — new ones first — and note it against the page."""
@@ -325,6 +361,11 @@ _PG_SNIPPET = (
     f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=2, "
     'MaxFragments=2, FragmentDelimiter=" … "'
 )
+
+
+def _ts_lexeme(lexeme):
+    """A lexeme as a ``tsquery`` literal: quoted, so it is matched exactly as indexed (no parsing, no stemming)."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 class _Postgres:
@@ -470,6 +511,67 @@ class _Postgres:
         total = sum(group[5] for group in groups)
         return groups, total, self.window_start(cursor, ask, total)
 
+    def like_terms(self, cursor, text):
+        """The distinctive lexemes of ``text`` (``search.more_like_this``), with the counts ``qa_search_term`` keeps."""
+        cursor.execute(
+            """
+            SELECT s.lexeme, COALESCE(array_length(s.positions, 1), 1), COALESCE(t.docs, 0)
+            FROM unnest(to_tsvector('english', %s)) s LEFT JOIN qa_search_term t ON t.term = s.lexeme
+            """,
+            [" ".join(words(text))],  # the words alone: no NUL, nothing but text
+        )
+        rows = cursor.fetchall()
+        found = [
+            more_like_this.Candidate(key=lexeme, word=lexeme, count=count)
+            for lexeme, count, _ in rows
+            if len(lexeme) >= more_like_this.MIN_LENGTH and not lexeme.isdigit()
+        ]
+        return more_like_this.choose(found, {lexeme: docs for lexeme, _, docs in rows}, self._entries(cursor))
+
+    def more_like(self, cursor, terms, ask, *, limit):
+        """Every entry with any of the lexemes, ranked (``ts_rank``, weighted by field, divided by the log of the
+        length), the best ``limit``."""
+        cursor.execute(
+            f"""
+            SELECT r.page_id, r.score, t.title, '', left(t.question, 300)
+            FROM (
+                SELECT e.page_id, ts_rank(%s::float4[], e.document, q.q, 1) AS score
+                FROM (SELECT %s::tsquery AS q) q, qa_search_entry e
+                WHERE e.document @@ q.q{ask.where}
+                ORDER BY score DESC, e.page_id DESC
+                LIMIT %s
+            ) r JOIN qa_search_text t ON t.page_id = r.page_id
+            ORDER BY r.score DESC, r.page_id DESC
+            """,
+            [_PG_WEIGHTS, " | ".join(_ts_lexeme(term.key) for term in terms), *ask.params, limit],
+        )
+        return [_hit(*row) for row in cursor.fetchall()]
+
+    def matched_terms(self, cursor, terms, page_ids):
+        """How many of ``terms`` each of these entries has."""
+        cursor.execute(
+            "SELECT page_id, "
+            + " + ".join(["(document @@ %s::tsquery)::int"] * len(terms))
+            + f" FROM qa_search_entry WHERE page_id IN ({_placeholders(page_ids)})",
+            [*(_ts_lexeme(term.key) for term in terms), *page_ids],
+        )
+        return dict(cursor.fetchall())
+
+    @staticmethod
+    def count_terms(cursor, page_ids, sign):
+        """Add (``sign`` 1) or take away (-1) the lexemes of these entries in ``qa_search_term``. Writers take turns
+        (a transaction-long advisory lock), so two publications counting the same words never deadlock."""
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TERM_COUNT_LOCK])
+        cursor.execute(
+            f"""
+            INSERT INTO qa_search_term (term, docs)
+            SELECT u.lexeme, %s * COUNT(*) FROM qa_search_entry e, unnest(e.document) u
+            WHERE e.page_id IN ({_placeholders(page_ids)}) GROUP BY u.lexeme
+            ON CONFLICT (term) DO UPDATE SET docs = qa_search_term.docs + EXCLUDED.docs
+            """,
+            [sign, *page_ids],
+        )
+
     def write(self, cursor, documents, *, bulk=False):
         # Each entry row is written once, with its vector (an UPDATE afterwards would leave a dead copy of
         # every row behind, doubling what searches read until VACUUM).
@@ -494,8 +596,10 @@ class _Postgres:
                 for doc, entry in ((doc, _entry(doc)) for doc in documents)
             ],
         )
+        self.count_terms(cursor, [doc.page_id for doc in documents], 1)
 
     def delete(self, cursor, page_ids):
+        self.count_terms(cursor, page_ids, -1)
         _delete_rows(page_ids)
 
     def finish_rebuild(self, cursor):
@@ -580,6 +684,7 @@ class DatabaseBackend(SearchBackend):
             IndexText.objects.all().delete()
             IndexEntry.objects.all().delete()
             IndexFacet.objects.all().delete()
+            IndexTerm.objects.all().delete()
             for batch in _chunks(documents, WRITE_BATCH):
                 batch = [doc for doc in _unique(batch) if doc.page_id not in seen]
                 seen.update(doc.page_id for doc in batch)
@@ -639,11 +744,21 @@ class DatabaseBackend(SearchBackend):
     def similar(
         self, text: str, *, audience: Audience, limit: int = 5, exclude_page_id: int | None = None
     ) -> list[Hit]:
-        words = distinctive_words(text)
-        if not words:
-            return []
-        ask = _Ask([((word,),) for word in words], any_word=True, audience=audience, exclude_page_id=exclude_page_id)
+        """Answers like ``text``, best first: its distinctive words (``search.more_like_this``), any of which may
+        match, every answer that has one ranked; of the best, those that have enough of the words."""
         vendor = self.vendor
         with connection.cursor() as cursor, vendor.reading(cursor):
-            total, window_start = vendor.count_and_window(cursor, ask)
-            return vendor.hits(cursor, ask, window_start, offset=0, limit=limit) if total else []
+            terms = vendor.like_terms(cursor, text)
+            if not terms or limit <= 0:
+                return []
+            ask = _Ask(
+                [((term.word,),) for term in terms], any_word=True, audience=audience, exclude_page_id=exclude_page_id
+            )
+            hits = vendor.more_like(cursor, terms, ask, limit=limit * more_like_this.CANDIDATES_PER_PLACE)
+            if not hits:
+                return []
+            enough = more_like_this.minimum_should_match(len(terms))
+            if enough > 1:  # a weak match (one common word of many) is no answer "like" this text
+                matched = vendor.matched_terms(cursor, terms, [hit.page_id for hit in hits])
+                hits = [hit for hit in hits if matched.get(hit.page_id, 0) >= enough]
+            return hits[:limit]

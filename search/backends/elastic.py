@@ -23,6 +23,7 @@ from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, NotFoundEr
 from elasticsearch import ConnectionError as ClusterConnectionError
 from elasticsearch.dsl import Date, Document, Index, Integer, Keyword, Long, Q, Search, Text, analyzer, token_filter
 
+from .. import more_like_this
 from ..text import SECTOR_SYNONYMS, STOP_WORDS, normalise
 from ..transport import PlainJSONNode
 from .base import Audience, FacetValue, Filters, Hit, IndexBehind, Results, SearchBackend, SearchDocument
@@ -247,8 +248,8 @@ class ElasticsearchBackend(SearchBackend):
             like=[terms, *query_variants(terms)],
             min_term_freq=1,
             min_doc_freq=1,
-            max_query_terms=25,
-            minimum_should_match="30%",
+            max_query_terms=more_like_this.MAX_TERMS,
+            minimum_should_match=f"{round(more_like_this.SHOULD_MATCH * 100)}%",
         )
         s = Search(using=self.client, index=self.alias).query(like).source(["title", "question"])
         visible = audience_filter(audience)

@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from search import more_like_this
 from search.backends.base import Audience, Filters, SearchDocument
 from search.backends.database import DatabaseBackend
-from search.text import distinctive_words, marked_html, query_terms, query_words
+from search.text import marked_html, query_terms, query_words
 from tests.search import synonym_cases
 
 EVERYONE = Audience()
@@ -203,15 +204,43 @@ def test_similar_finds_answers_sharing_the_distinctive_words_and_leaves_out_one(
     assert engine.similar("the and of", audience=EVERYONE) == []
 
 
+def test_similar_ranks_every_answer_not_a_window_of_the_newest(engine):
+    # The one answer about tamping is the oldest of 1,300 that share a common word with the text.
+    engine.rebuild(
+        [doc(1, "How hard should I tamp espresso coffee?", "Tamp the espresso grounds firmly and evenly.")]
+        + [doc(page_id, f"Coffee note {page_id}", "Coffee beans and brewing.") for page_id in range(2, 1302)]
+    )
+    hits = engine.similar("How do I know how hard to tamp my espresso coffee?", audience=EVERYONE, limit=3)
+    assert ids(hits)[0] == 1
+
+
+def test_similar_leaves_out_answers_sharing_only_one_word_of_many(engine):
+    engine.index(
+        [
+            doc(1, "Volunteer drivers and mileage", "Volunteer drivers may claim the approved mileage rate per mile."),
+            doc(2, "Paying trustees for training", "Register with the Charity Commission once income passes it."),
+        ]
+    )
+    text = "Can our volunteer drivers claim mileage? We take older people to appointments and pay per mile."
+    assert ids(engine.similar(text, audience=EVERYONE)) == [1]  # 2 shares only "pay" ("paying")
+
+
+def test_similar_chooses_the_words_that_tell_a_text_apart():
+    found = more_like_this.candidates("Tamping: how hard to tamp the espresso? Espresso tamping, 2024, by me")
+    assert {candidate.key: candidate.count for candidate in found} == {"tamp": 3, "hard": 1, "espresso": 2}
+    doc_freqs = {"tamp": 3, "hard": 400, "espresso": 40}
+    chosen = more_like_this.choose(found, doc_freqs, 1000)
+    assert [term.word for term in chosen] == ["tamping", "espresso"]  # "hard" is in 40 % of answers
+    assert [term.word for term in more_like_this.choose(found, {"hard": 400}, 1000)] == ["hard"]  # nothing rarer
+    assert more_like_this.choose(found, {}, 1000) == []  # no answer has any of them
+    budgeted = more_like_this.choose(found, doc_freqs, 1000, budget=30)
+    assert [term.word for term in budgeted] == ["tamping"]  # espresso's 40 answers would pass the budget
+
+
 def test_query_words_drop_punctuation_and_stop_words():
     assert query_words('"Volunteer*" AND (expenses) OR NEAR(x: -y)') == ["volunteer", "expenses", "near", "x", "y"]
     assert query_words("the and of") == ["the", "and", "of"]  # nothing else to search for
     assert query_words("  ") == []
-    assert distinctive_words("Volunteer drivers: volunteer mileage for the drivers, 2024") == [
-        "volunteer",
-        "drivers",
-        "mileage",
-    ]
 
 
 @pytest.mark.parametrize(
