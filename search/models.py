@@ -10,8 +10,8 @@ read only narrow rows:
   external content, with a column of filter tokens (``tags``); on PostgreSQL it is read only to highlight
   the rows on show.
 
-``IndexTerm`` (PostgreSQL) counts the answers that have each word, for choosing the distinctive words of a text
-(``search/more_like_this.py``); SQLite reads the same counts from its full-text index (``qa_search_vocab``).
+``IndexTerm`` counts the answers that have each word (Porter stems on SQLite, lexemes on PostgreSQL), for choosing
+the distinctive words of a text (``search/more_like_this.py``).
 
 On SQLite, ``IndexFacet`` and ``FacetGroup`` number each answer's (topic, expert, year), so that facets over many
 matches are counted from two integers per match.
@@ -106,8 +106,9 @@ class IndexFacet(models.Model):
 
 
 class IndexTerm(models.Model):
-    """PostgreSQL: how many indexed answers have each lexeme of the English ``tsvector``, kept in step as answers are
-    indexed and removed (``_Postgres.count_terms``). SQLite reads the same from ``qa_search_vocab``."""
+    """How many indexed answers have each word, kept in step as answers are indexed and removed: on SQLite the Porter
+    stem of each word (as FTS5 indexes it), on PostgreSQL each lexeme of the English ``tsvector``. The empty word
+    (``more_like_this.TOTAL``) counts the answers."""
 
     term = models.TextField(primary_key=True)
     docs = models.IntegerField(default=0)

@@ -21,13 +21,14 @@ import snowballstemmer
 
 from .text import STOP_WORDS, words
 
-MAX_TERMS = 12
+MAX_TERMS = 25
 MAX_SHARE = 0.25
 MIN_CEILING = 100  # a small index keeps words that a quarter of it has
-POSTINGS_BUDGET = 12_000
+POSTINGS_BUDGET = 6_000
 MIN_LENGTH = 3
-SHOULD_MATCH = 0.3  # of the terms, that an answer must have to be "like" the text
-CANDIDATES_PER_PLACE = 4  # best-ranked answers read per place asked for, to keep those with enough of the terms
+TOTAL = ""  # the key under which the count of answers keeps how many answers there are
+SHOULD_MATCH = 0.1  # of the terms, that an answer must have to be "like" the text
+CANDIDATES_PER_PLACE = 2  # best-ranked answers re-ranked per place asked for (see ``rerank``)
 
 _porter = snowballstemmer.stemmer("porter")
 
@@ -57,7 +58,7 @@ def candidates(text):
     """The words of ``text`` worth weighing, grouped by stem: no stop words, numbers or words under three letters."""
     found = {}
     for word in words(text):
-        if len(word) < MIN_LENGTH or word in STOP_WORDS or word.isdigit():
+        if not _candidate_word(word):
             continue
         key = stem(word)
         count = found[key].count + 1 if key in found else 1
@@ -66,8 +67,40 @@ def candidates(text):
 
 
 def minimum_should_match(terms):
-    """How many of ``terms`` words an answer must have: ``SHOULD_MATCH`` of them, rounded down, at least one."""
-    return max(1, int(terms * SHOULD_MATCH))
+    """How many of ``terms`` words an answer must have: ``SHOULD_MATCH`` of them, rounded down, and two of three or
+    more (an answer sharing one word with a sentence is not like it)."""
+    return max(2 if terms >= 3 else 1, int(terms * SHOULD_MATCH))
+
+
+def rerank(hits, terms, matched):
+    """The engine's best ``hits`` that have enough of the ``terms`` (``matched``: page id → the numbers of the terms
+    it has), best first by the share of the terms' weight they have plus their score relative to the best score.
+
+    The engines' own scores weigh every term alike (PostgreSQL's ``ts_rank`` knows nothing of how rare a word is) or
+    by its rarity alone (bm25); this also weighs each by how much the text uses it (measured with
+    ``bench/relevance.py``: related questions from the same site 89 → 90 % on SQLite, 87 → 87 % on PostgreSQL).
+    """
+    enough = minimum_should_match(len(terms))
+    kept = [hit for hit in hits if len(matched.get(hit.page_id, ())) >= enough]
+    if not kept:
+        return []
+    whole = sum(term.weight for term in terms) or 1.0
+    best = max(hit.score for hit in kept) or 1.0
+
+    def score(hit):
+        return sum(terms[number].weight for number in matched[hit.page_id]) / whole + hit.score / best
+
+    return sorted(kept, key=lambda hit: (-score(hit), hit.page_id))
+
+
+def keys(*texts):
+    """The distinct stems of the words in ``texts`` that could be candidates: what an answer is counted under in the
+    count of answers having each word (SQLite; PostgreSQL counts its own lexemes)."""
+    return {stem(word) for text in texts for word in words(text) if _candidate_word(word)}
+
+
+def _candidate_word(word):
+    return len(word) >= MIN_LENGTH and word not in STOP_WORDS and not word.isdigit()
 
 
 def idf(docs, total):
@@ -94,8 +127,9 @@ def choose(found, doc_freqs, total, *, limit=MAX_TERMS, budget=POSTINGS_BUDGET, 
     for term in distinctive:
         if len(chosen) == limit:
             break
-        if chosen and postings + term.docs > budget:
-            continue
-        chosen.append(term)
-        postings += term.docs
+        if postings + term.docs <= budget:
+            chosen.append(term)
+            postings += term.docs
+    if not chosen:  # every distinctive word alone would pass the budget: the rarest
+        return sorted(distinctive, key=lambda term: (term.docs, term.key))[:1]
     return chosen

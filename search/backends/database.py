@@ -28,17 +28,18 @@ are more matches than that, and the ranked page with its highlights. On PostgreS
 start, the facets (a second pass: see ``_Postgres.facets_total_and_window``), the ranked page, and the statements
 that set its planner up. Queries are built from the words of what was typed (``search.text``), each a quoted string or a
 parameter, so nothing a person types is ever full-text syntax. Several words must all match; when together
-they match nothing, any of them may (``Results.relaxed``).
+they match nothing, any of them may (``Results.relaxed``). A sector term in any of its forms (``VAT``, ``value added
+tax``: ``search.text.SECTOR_SYNONYMS``, shared with Elasticsearch) is one term matched by any form, each as a phrase.
 
 **Answers like a text** (related questions, suggestions while asking, likely duplicates): its distinctive words
-(``search.more_like_this``: tf-idf over the counts FTS5 keeps in ``qa_search_vocab``, or PostgreSQL's
-``qa_search_term``), any of which may match; every answer that has one is ranked (no window), and of the best, those
-with too few of the words are dropped. A sector term in any of its forms (``VAT``, ``value added
-tax``: ``search.text.SECTOR_SYNONYMS``, shared with Elasticsearch) is one term matched by any form, each as a phrase.
+(``search.more_like_this``: tf-idf with the counts of answers per word kept in ``qa_search_term``), any of which may
+match; every answer that has one is ranked (no window), and the best are re-ranked by the weight of the words they
+have, those with too few of them dropped.
 """
 
 import re
 import time
+from collections import Counter
 from contextlib import contextmanager, nullcontext
 from itertools import islice
 
@@ -152,13 +153,46 @@ class _Ask:
 
 
 BM25 = "bm25(10.0, 4.0, 1.0, 0.0)"  # weights of title, question, answer, tags
+# Answers like a text: a whole text's words are weighed, so the title counts for less than when a few words are typed
+# (measured with bench/relevance.py: related questions from the same site 86 % with BM25's weights, 89 % with these).
+BM25_LIKE = "bm25(3.0, 1.5, 1.0, 0.0)"
 TAG = "zq"  # starts every filter token (see _SQLite.tags)
 # A word that could be, or stem to, a filter token: searched in the text columns only (a column filter makes FTS5
 # read its matches' positions, so only for these). Every other word, "zq…" ones included, is searched as it is.
 _LIKE_A_TAG = re.compile(rf"^{TAG}(public|network|[ntxy]\d)", re.IGNORECASE)
 
 
+def _count_words(cursor, counts):
+    """Add ``counts`` (word → answers, negative to take away) to ``qa_search_term``."""
+    cursor.executemany(
+        "INSERT INTO qa_search_term (term, docs) VALUES (%s, %s) "
+        "ON CONFLICT (term) DO UPDATE SET docs = qa_search_term.docs + excluded.docs",
+        sorted((term, docs) for term, docs in counts.items() if docs),
+    )
+
+
+def _word_counts(documents, sign=1):
+    """How many of ``documents`` (title, question, answer) have each candidate word, and how many there are."""
+    counts = Counter()
+    for title, question, answer in documents:
+        counts.update(more_like_this.keys(title, question, answer))
+        counts[more_like_this.TOTAL] += 1
+    return Counter({term: sign * docs for term, docs in counts.items()})
+
+
+def _doc_freqs(cursor, keys):
+    """``qa_search_term``'s counts for ``keys`` and, under ``more_like_this.TOTAL``, the number of answers."""
+    found = {}
+    for batch in _chunks([more_like_this.TOTAL, *keys], 500):
+        cursor.execute(f"SELECT term, docs FROM qa_search_term WHERE term IN ({_placeholders(batch)})", batch)
+        found.update(cursor.fetchall())
+    return found
+
+
 class _SQLite:
+    def __init__(self):
+        self.rebuilt_words = Counter()  # a rebuild's word counts, written once at its end
+
     def reading(self, cursor):
         return nullcontext()
 
@@ -221,7 +255,7 @@ class _SQLite:
         row = cursor.fetchone()
         return row[0] if row else 0
 
-    def hits(self, cursor, ask, window_start, *, offset, limit, older=False):
+    def hits(self, cursor, ask, window_start, *, offset, limit, older=False, weights=BM25):
         # FTS5 scores the matches in the window (a rowid range it seeks to) and sorts them itself (ORDER BY
         # rank, its weighted bm25 on the terms alone: the tags would cost it a pass over their long lists);
         # each is then checked against who may read it by primary key, until the page is full. Highlights
@@ -230,7 +264,7 @@ class _SQLite:
         if older:  # past the window: newest first, unscored
             rows, order, rank = "f.rowid < %s", "f.rowid DESC", []
         else:
-            rows, order, rank = "f.rank MATCH %s AND f.rowid >= %s", "f.rank", [BM25]
+            rows, order, rank = "f.rank MATCH %s AND f.rowid >= %s", "f.rank", [weights]
         cursor.execute(
             f"""
             SELECT f.rowid, {"0.0" if older else "-f.rank"},
@@ -271,33 +305,35 @@ class _SQLite:
         return groups, total, (self.window_start(cursor, ask) if total > RANK_WINDOW else 0)
 
     def like_terms(self, cursor, text):
-        """The distinctive words of ``text`` (``search.more_like_this``), counted in FTS5's own vocabulary."""
+        """The distinctive words of ``text`` (``search.more_like_this``), with the counts ``qa_search_term`` keeps of
+        the Porter stems of the words (FTS5's own vocabulary would count a word's answers by reading all of them)."""
         found = more_like_this.candidates(text)
         if not found:
             return []
-        doc_freqs = {}
-        for batch in _chunks([candidate.key for candidate in found], 500):
-            cursor.execute(f"SELECT term, doc FROM qa_search_vocab WHERE term IN ({_placeholders(batch)})", batch)
-            doc_freqs.update(cursor.fetchall())
-        cursor.execute("SELECT COUNT(*) FROM qa_search_facet")
-        return more_like_this.choose(found, doc_freqs, cursor.fetchone()[0])
+        doc_freqs = _doc_freqs(cursor, [candidate.key for candidate in found])
+        return more_like_this.choose(found, doc_freqs, doc_freqs.pop(more_like_this.TOTAL, 0))
 
     def more_like(self, cursor, terms, ask, *, limit):
         """Every answer with any of the terms, ranked by bm25 (FTS5 sorts them all itself), the best ``limit``."""
-        return self.hits(cursor, ask, 0, offset=0, limit=limit)
+        return self.hits(cursor, ask, 0, offset=0, limit=limit, weights=BM25_LIKE)
 
     def matched_terms(self, cursor, terms, page_ids):
         """How many of ``terms`` each of these answers has (FTS5 seeks each page in each term's list)."""
         ids = _placeholders(page_ids)
         cursor.execute(
-            "SELECT rowid, COUNT(*) FROM ("
-            + " UNION ALL ".join(
-                [f"SELECT rowid FROM qa_search_fts WHERE qa_search_fts MATCH %s AND rowid IN ({ids})"] * len(terms)
-            )
-            + ") GROUP BY rowid",
-            [value for term in terms for value in ('"' + term.word.replace('"', '""') + '"', *page_ids)],
+            " UNION ALL ".join(
+                [f"SELECT rowid, %s FROM qa_search_fts WHERE qa_search_fts MATCH %s AND rowid IN ({ids})"] * len(terms)
+            ),
+            [
+                value
+                for number, term in enumerate(terms)
+                for value in (number, '"' + term.word.replace('"', '""') + '"', *page_ids)
+            ],
         )
-        return dict(cursor.fetchall())
+        matched = {}
+        for page_id, number in cursor.fetchall():
+            matched.setdefault(page_id, set()).add(number)
+        return matched
 
     @staticmethod
     def write_facets(cursor, documents):
@@ -325,7 +361,9 @@ class _SQLite:
     def write(self, cursor, documents, *, bulk=False):
         _insert_rows(documents, tags=self.tags)
         self.write_facets(cursor, documents)
+        counts = _word_counts((doc.title, doc.question, doc.answer) for doc in documents)
         if bulk:
+            self.rebuilt_words.update(counts)
             return  # the full-text index is built in one pass at the end (finish_rebuild)
         ids = [doc.page_id for doc in documents]
         cursor.execute(
@@ -334,8 +372,13 @@ class _SQLite:
             f"WHERE page_id IN ({_placeholders(ids)})",
             ids,
         )
+        _count_words(cursor, counts)
 
     def delete(self, cursor, page_ids):
+        cursor.execute(
+            f"SELECT title, question, answer FROM qa_search_text WHERE page_id IN ({_placeholders(page_ids)})", page_ids
+        )
+        _count_words(cursor, _word_counts(cursor.fetchall(), -1))
         # External content: FTS5 forgets a row when given the values it indexed.
         cursor.execute(
             "INSERT INTO qa_search_fts (qa_search_fts, rowid, title, question, answer, tags) "
@@ -347,6 +390,7 @@ class _SQLite:
         _delete_rows(page_ids)
 
     def finish_rebuild(self, cursor):
+        _count_words(cursor, self.rebuilt_words)
         cursor.execute("INSERT INTO qa_search_fts (qa_search_fts) VALUES ('rebuild')")
         cursor.execute("INSERT INTO qa_search_fts (qa_search_fts) VALUES ('optimize')")
 
@@ -356,6 +400,7 @@ class _SQLite:
 
 # ts_rank_cd weights for {D, C, B, A}: answer (C) 0.05, question (B) 0.2, title (A) 1.
 _PG_WEIGHTS = "{0.01, 0.05, 0.2, 1}"
+_PG_WEIGHTS_LIKE = "{0.1, 0.33, 0.5, 1}"  # answers like a text: title 3, question 1.5, answer 1 (as BM25_LIKE)
 _PG_HEADLINE = f"StartSel={OPEN}, StopSel={CLOSE}, HighlightAll=true"
 _PG_SNIPPET = (
     f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=2, "
@@ -517,8 +562,9 @@ class _Postgres:
             """
             SELECT s.lexeme, COALESCE(array_length(s.positions, 1), 1), COALESCE(t.docs, 0)
             FROM unnest(to_tsvector('english', %s)) s LEFT JOIN qa_search_term t ON t.term = s.lexeme
+            UNION ALL SELECT term, 0, docs FROM qa_search_term WHERE term = %s
             """,
-            [" ".join(words(text))],  # the words alone: no NUL, nothing but text
+            [" ".join(words(text)), more_like_this.TOTAL],  # the words alone: no NUL, nothing but text
         )
         rows = cursor.fetchall()
         found = [
@@ -526,7 +572,8 @@ class _Postgres:
             for lexeme, count, _ in rows
             if len(lexeme) >= more_like_this.MIN_LENGTH and not lexeme.isdigit()
         ]
-        return more_like_this.choose(found, {lexeme: docs for lexeme, _, docs in rows}, self._entries(cursor))
+        doc_freqs = {lexeme: docs for lexeme, _, docs in rows}
+        return more_like_this.choose(found, doc_freqs, doc_freqs.pop(more_like_this.TOTAL, 0))
 
     def more_like(self, cursor, terms, ask, *, limit):
         """Every entry with any of the lexemes, ranked (``ts_rank``, weighted by field, divided by the log of the
@@ -543,7 +590,7 @@ class _Postgres:
             ) r JOIN qa_search_text t ON t.page_id = r.page_id
             ORDER BY r.score DESC, r.page_id DESC
             """,
-            [_PG_WEIGHTS, " | ".join(_ts_lexeme(term.key) for term in terms), *ask.params, limit],
+            [_PG_WEIGHTS_LIKE, " | ".join(_ts_lexeme(term.key) for term in terms), *ask.params, limit],
         )
         return [_hit(*row) for row in cursor.fetchall()]
 
@@ -551,11 +598,11 @@ class _Postgres:
         """How many of ``terms`` each of these entries has."""
         cursor.execute(
             "SELECT page_id, "
-            + " + ".join(["(document @@ %s::tsquery)::int"] * len(terms))
+            + ", ".join(["document @@ %s::tsquery"] * len(terms))
             + f" FROM qa_search_entry WHERE page_id IN ({_placeholders(page_ids)})",
             [*(_ts_lexeme(term.key) for term in terms), *page_ids],
         )
-        return dict(cursor.fetchall())
+        return {row[0]: {number for number, found in enumerate(row[1:]) if found} for row in cursor.fetchall()}
 
     @staticmethod
     def count_terms(cursor, page_ids, sign):
@@ -567,9 +614,10 @@ class _Postgres:
             INSERT INTO qa_search_term (term, docs)
             SELECT u.lexeme, %s * COUNT(*) FROM qa_search_entry e, unnest(e.document) u
             WHERE e.page_id IN ({_placeholders(page_ids)}) GROUP BY u.lexeme
+            UNION ALL SELECT %s, %s * COUNT(*) FROM qa_search_entry WHERE page_id IN ({_placeholders(page_ids)})
             ON CONFLICT (term) DO UPDATE SET docs = qa_search_term.docs + EXCLUDED.docs
             """,
-            [sign, *page_ids],
+            [sign, *page_ids, more_like_this.TOTAL, sign, *page_ids],
         )
 
     def write(self, cursor, documents, *, bulk=False):
@@ -757,8 +805,5 @@ class DatabaseBackend(SearchBackend):
             hits = vendor.more_like(cursor, terms, ask, limit=limit * more_like_this.CANDIDATES_PER_PLACE)
             if not hits:
                 return []
-            enough = more_like_this.minimum_should_match(len(terms))
-            if enough > 1:  # a weak match (one common word of many) is no answer "like" this text
-                matched = vendor.matched_terms(cursor, terms, [hit.page_id for hit in hits])
-                hits = [hit for hit in hits if matched.get(hit.page_id, 0) >= enough]
-            return hits[:limit]
+            matched = vendor.matched_terms(cursor, terms, [hit.page_id for hit in hits])
+            return more_like_this.rerank(hits, terms, matched)[:limit]

@@ -1,28 +1,32 @@
-"""How many indexed answers have each word, for choosing the distinctive words of a text ("more like this").
-
-- SQLite: ``qa_search_vocab``, FTS5's own view of its index (one row per stem with its document count).
-- PostgreSQL: ``qa_search_term`` (``IndexTerm``), counted here from the vectors already indexed and kept in step by
-  ``search/backends/database.py``.
+"""How many indexed answers have each word (and, under the empty word, how many answers there are), for choosing
+the distinctive words of a text ("more like this"): Porter stems of the words on SQLite, the English ``tsvector``'s
+lexemes on PostgreSQL. Counted here for the answers already indexed; ``search/backends/database.py`` keeps it in step.
 """
+
+from collections import Counter
 
 from django.db import migrations, models
 
+from search import more_like_this
 
-def create_counts(apps, schema_editor):
+
+def count_words(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        schema_editor.execute("CREATE VIRTUAL TABLE qa_search_vocab USING fts5vocab(qa_search_fts, 'row')")
-    elif vendor == "postgresql":
+    if vendor == "postgresql":
         schema_editor.execute(
             "INSERT INTO qa_search_term (term, docs) "
             "SELECT u.lexeme, COUNT(*) FROM qa_search_entry e, unnest(e.document) u "
-            "WHERE e.document IS NOT NULL GROUP BY u.lexeme"
+            "WHERE e.document IS NOT NULL GROUP BY u.lexeme "
+            "UNION ALL SELECT '', COUNT(*) FROM qa_search_entry"
         )
-
-
-def drop_counts(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("DROP TABLE IF EXISTS qa_search_vocab")
+    elif vendor == "sqlite":
+        counts = Counter()
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT title, question, answer FROM qa_search_text")
+            for title, question, answer in cursor.fetchall():
+                counts.update(more_like_this.keys(title, question, answer))
+                counts[more_like_this.TOTAL] += 1
+            cursor.executemany("INSERT INTO qa_search_term (term, docs) VALUES (%s, %s)", sorted(counts.items()))
 
 
 class Migration(migrations.Migration):
@@ -41,5 +45,5 @@ class Migration(migrations.Migration):
                 "db_table": "qa_search_term",
             },
         ),
-        migrations.RunPython(create_counts, drop_counts),
+        migrations.RunPython(count_words, migrations.RunPython.noop),
     ]
