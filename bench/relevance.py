@@ -332,7 +332,7 @@ def build_questions(documents, site_of, reference, *, count, seed):
         ]
         in_title = {stem for _, stem in title_words}
         answer_words = query_candidates(doc.answer)
-        rng = random.Random(f"{seed}:{page_id}")
+        rng = random.Random(f"{seed}:{doc.title}")  # not the page id: the same words in any database
         others = sorted(word for word, stem in answer_words if stem not in in_title)
         picked = rng.sample(others, min(QUERY_WORDS, len(others)))
         if len(picked) < QUERY_WORDS:  # a short answer: words it shares with the title make up the three
