@@ -63,7 +63,13 @@ class Results:
     hits: list[Hit]
     total: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)  # keys "topic", "expert", "year"
-    relaxed: bool = False  # no answer had every word, so these have any of them
+    relaxed: bool = False  # fewer than WIDEN_BELOW answers had every word, so these have any of them, ranked
+    with_every_word: int | None = None  # when relaxed: how many answers had every word
+
+
+# A search of several words whose every word fewer answers than this have is widened to answers with any of them,
+# ranked (those with more of the words and rarer ones first), rather than showing only one or two: in every engine.
+WIDEN_BELOW = 3
 
 
 class IndexBehind(Exception):

@@ -26,7 +26,7 @@ from elasticsearch.dsl import Date, Document, Index, Integer, Keyword, Long, Q, 
 from .. import more_like_this
 from ..text import SECTOR_SYNONYMS, STOP_WORDS, normalise
 from ..transport import PlainJSONNode
-from .base import Audience, FacetValue, Filters, Hit, IndexBehind, Results, SearchBackend, SearchDocument
+from .base import WIDEN_BELOW, Audience, FacetValue, Filters, Hit, IndexBehind, Results, SearchBackend, SearchDocument
 from .database import DatabaseBackend
 
 logger = logging.getLogger("search")
@@ -171,18 +171,30 @@ class ElasticsearchBackend(SearchBackend):
     # --- Reading
 
     def search(self, query, *, audience, filters=NO_FILTERS, offset=0, limit=10, facets=True):
-        """Answers with every word of ``query`` (in any of the fields); if none has them all, answers with any
-        of them (``Results.relaxed``) — as the database engine does."""
+        """Answers with every word of ``query`` (in any of the fields); if fewer than ``WIDEN_BELOW`` have them all,
+        answers with any of them, ranked (``Results.relaxed``) — as the database engine does."""
         terms = normalise(query)
         if not terms:
             return Results(hits=[], total=0, facets={"topic": [], "expert": [], "year": []} if facets else {})
         results = self._search(terms, "and", audience, filters, offset, limit, facets)
-        if results.total == 0 and len(terms.split()) > 1:
-            results = self._search(terms, "or", audience, filters, offset, limit, facets)
-            results.relaxed = results.total > 0
+        if results.total < WIDEN_BELOW and len(terms.split()) > 1:
+            # The answers with every word first, then those with any of them, ranked.
+            offset = max(0, offset)
+            every = results.hits
+            if offset or limit < results.total:
+                every = self._search(terms, "and", audience, filters, 0, WIDEN_BELOW, False).hits
+            first = every[offset : offset + limit]
+            seen = [str(hit.page_id) for hit in every]
+            results = self._search(
+                terms, "or", audience, filters, max(0, offset - len(every)), limit - len(first), facets, leave_out=seen
+            )
+            results.hits = first + results.hits
+            results.total += len(every)
+            results.relaxed = results.total > len(every)
+            results.with_every_word = len(every)
         return results
 
-    def _search(self, terms, operator, audience, filters, offset, limit, facets):
+    def _search(self, terms, operator, audience, filters, offset, limit, facets, leave_out=()):
         offset = max(0, offset)
         limit = max(0, min(limit, MAX_RESULT_WINDOW - offset))
         if not limit:  # past the end: no hits, but still the total and facets
@@ -203,6 +215,8 @@ class ElasticsearchBackend(SearchBackend):
             value = getattr(filters, field)
             if value is not None:
                 s = s.filter("term", **{field: value})
+        if leave_out:  # left out of the hits and their total, not of the facets
+            s = s.post_filter("bool", must_not=[Q("ids", values=list(leave_out))])
         s = s.highlight_options(encoder="html", pre_tags=["<mark>"], post_tags=["</mark>"])
         s = s.highlight("title", number_of_fragments=0)
         s = s.highlight("question", "answer", fragment_size=SNIPPET_LENGTH, number_of_fragments=1)

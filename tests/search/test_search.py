@@ -182,6 +182,16 @@ def test_when_no_answer_has_every_word_answers_with_any_are_shown(client, answer
     assert "Volunteer expenses and mileage" in body
 
 
+def test_when_few_answers_have_every_word_answers_with_some_follow_them(client, answers, alice):
+    client.force_login(alice)  # of Northshire: its policy and the public answers
+    body = text_of(search(client, "mileage templates"))  # "templates": the Northshire policy's answer
+    assert "Only 1 answer has all of these words; answers with some of them are listed too" not in body
+    assert "No answer has all of these words" in body
+    body = text_of(search(client, "reimbursed volunteer"))
+    assert "Only 1 answer has all of these words; answers with some of them are listed too, the closest first" in body
+    assert body.index("Volunteer expenses and mileage") < body.index("Northshire volunteer policy")
+
+
 # --- facets, filters and pages ------------------------------------------------------------------------------
 
 
