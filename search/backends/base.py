@@ -67,9 +67,10 @@ class Results:
     with_every_word: int | None = None  # when relaxed: how many answers had every word
 
 
-# A search of several words whose every word fewer answers than this have is widened to answers with any of them,
+# A search of several words whose every word fewer answers than this have is widened to answers with some of them,
 # ranked (those with more of the words and rarer ones first), rather than showing only one or two: in every engine.
 WIDEN_BELOW = 3
+WIDEN_MORE = 20  # the database engine: answers like the query listed after those with every word
 
 
 class IndexBehind(Exception):

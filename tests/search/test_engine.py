@@ -421,7 +421,7 @@ def test_a_sector_term_counts_as_one_of_several_words_that_must_all_match(engine
         ]
     )
     found = ids(engine.search("value added tax room hire", audience=EVERYONE).hits)
-    assert (sorted(found[:2]), found[2:]) == ([1, 2], [3])  # every word first; few have them, so any word follows
+    assert sorted(found) == [1, 2]  # 3 has "VAT" alone of five words: too few to be listed after them
     relaxed = engine.search("VAT zebra", audience=EVERYONE)
     assert (sorted(ids(relaxed.hits)), relaxed.relaxed) == ([1, 2, 3], True)
 
