@@ -742,6 +742,12 @@ def main():
     from search.documents import iter_documents
 
     import_dumps(dumps)
+    if connection.vendor == "postgresql":
+        # Steady state: statistics and the full-text index's pending entries as autovacuum leaves them (it is
+        # switched off on some machines, this one included; freshly imported tables are otherwise never analysed).
+        _progress("VACUUM ANALYZE…")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     _progress("Reading the indexed documents and building the BM25 reference…")
     documents = {doc.page_id: doc for doc in iter_documents()}
     wanted = {site for _, site in dumps}
