@@ -27,6 +27,7 @@ MIN_CEILING = 100  # a small index keeps words that a quarter of it has
 POSTINGS_BUDGET = 6_000
 MIN_LENGTH = 3
 TOTAL = ""  # the key under which the count of answers keeps how many answers there are
+ELASTIC_SHOULD_MATCH = "2<2 20<10%"  # the same rule (minimum_should_match) in Elasticsearch's words
 SHOULD_MATCH = 0.1  # of the terms, that an answer must have to be "like" the text
 CANDIDATES_PER_PLACE = 2  # best-ranked answers re-ranked per place asked for (see ``rerank``)
 
@@ -66,13 +67,16 @@ def candidates(text):
     return list(found.values())
 
 
-def minimum_should_match(terms):
-    """How many of ``terms`` words an answer must have: ``SHOULD_MATCH`` of them, rounded down, and two of three or
-    more (an answer sharing one word with a sentence is not like it)."""
-    return max(2 if terms >= 3 else 1, int(terms * SHOULD_MATCH))
+def minimum_should_match(terms, *, loose=False):
+    """How many of ``terms`` words an answer must have: all of one or two (one, if ``loose``: a search of two words
+    widened), two of up to twenty, ``SHOULD_MATCH`` of more (rounded down) — Elasticsearch's
+    ``minimum_should_match`` of ``ELASTIC_SHOULD_MATCH``."""
+    if terms <= 2:
+        return 1 if loose else terms
+    return max(2, int(terms * SHOULD_MATCH))
 
 
-def rerank(hits, terms, matched):
+def rerank(hits, terms, matched, *, loose=False):
     """The engine's best ``hits`` that have enough of the ``terms`` (``matched``: page id → the numbers of the terms
     it has), best first by the share of the terms' weight they have plus their score relative to the best score.
 
@@ -80,7 +84,7 @@ def rerank(hits, terms, matched):
     by its rarity alone (bm25); this also weighs each by how much the text uses it (measured with
     ``bench/relevance.py``: related questions from the same site 89 → 90 % on SQLite, 87 → 87 % on PostgreSQL).
     """
-    enough = minimum_should_match(len(terms))
+    enough = minimum_should_match(len(terms), loose=loose)
     kept = [hit for hit in hits if len(matched.get(hit.page_id, ())) >= enough]
     if not kept:
         return []

@@ -826,6 +826,7 @@ class DatabaseBackend(SearchBackend):
                 filters=filters,
                 limit=WIDEN_MORE,
                 exclude_page_ids=tuple(hit.page_id for hit in every),
+                loose=True,
             )
             listed = every + more
             results = Results(hits=listed[offset : offset + limit], total=len(listed))
@@ -878,7 +879,7 @@ class DatabaseBackend(SearchBackend):
         exclude = () if exclude_page_id is None else (exclude_page_id,)
         return self._like(text, audience=audience, filters=NO_FILTERS, limit=limit, exclude_page_ids=exclude)
 
-    def _like(self, text, *, audience, filters, limit, exclude_page_ids):
+    def _like(self, text, *, audience, filters, limit, exclude_page_ids, loose=False):
         vendor = self.vendor
         with connection.cursor() as cursor, vendor.reading(cursor, parallel=False):
             terms = vendor.like_terms(cursor, text)
@@ -895,4 +896,4 @@ class DatabaseBackend(SearchBackend):
             if not hits:
                 return []
             matched = vendor.matched_terms(cursor, terms, [hit.page_id for hit in hits])
-            return more_like_this.rerank(hits, terms, matched)[:limit]
+            return more_like_this.rerank(hits, terms, matched, loose=loose)[:limit]

@@ -50,16 +50,20 @@ answers_query = analyzer(
 )
 
 
-def _text():
-    return Text(analyzer=answers_text, search_analyzer=answers_query)
+def _text(**options):
+    return Text(analyzer=answers_text, search_analyzer=answers_query, **options)
 
 
 class AnswerDocument(Document):
     """A published question page as indexed: the fields of ``SearchDocument`` plus its year."""
 
-    title = _text()
-    question = _text()
-    answer = _text()
+    title = _text(copy_to="words")
+    question = _text(copy_to="words")
+    answer = _text(copy_to="words")
+    # The three together, for "more like this": a word counts once however many fields have it, as in the database
+    # engine (per field, one word in a title and an answer would count as two). Indexes made before it have none
+    # (similar answers find nothing until ``manage.py search_rebuild``).
+    words = _text()
     url_path = Keyword(index=False)
     visibility = Keyword()
     network_id = Long()
@@ -258,12 +262,12 @@ class ElasticsearchBackend(SearchBackend):
             return []
         like = Q(
             "more_like_this",
-            fields=["title", "question", "answer"],
+            fields=["words"],
             like=[terms, *query_variants(terms)],
             min_term_freq=1,
             min_doc_freq=1,
             max_query_terms=more_like_this.MAX_TERMS,
-            minimum_should_match=f"{round(more_like_this.SHOULD_MATCH * 100)}%",
+            minimum_should_match=more_like_this.ELASTIC_SHOULD_MATCH,
         )
         s = Search(using=self.client, index=self.alias).query(like).source(["title", "question"])
         visible = audience_filter(audience)

@@ -17,7 +17,7 @@ from search.backends.base import Audience, Filters, Hit, SearchDocument
 from search.backends.database import DatabaseBackend
 from search.models import IndexTerm
 from search.text import marked_html, query_terms, query_words
-from tests.search import synonym_cases
+from tests.search import similar_cases, synonym_cases
 
 EVERYONE = Audience()
 COORDINATOR = Audience(everything=True)
@@ -220,6 +220,11 @@ def test_similar_finds_answers_sharing_the_distinctive_words_and_leaves_out_one(
     assert ids(hits) == [1, 2]
     assert ids(engine.similar("mileage for volunteer drivers", audience=EVERYONE, exclude_page_id=1)) == [2]
     assert engine.similar("the and of", audience=EVERYONE) == []
+
+
+def test_similar_finds_the_answers_sharing_enough_distinctive_words_best_first(engine):
+    engine.index(similar_cases.documents(doc))
+    similar_cases.check(engine, EVERYONE, ids)
 
 
 def test_similar_ranks_every_answer_not_a_window_of_the_newest(engine):
