@@ -12,7 +12,9 @@ Engines: the product's engine as configured (``search.backends.get_backend()``: 
 SQLite or PostgreSQL database the settings point at), and a **BM25 reference** computed in this run on the same
 text (the documents every engine indexes, ``search.documents``): k1 = 1.2, b = 0.75, one field (title, question
 and answer), lower-case ``\\w+`` tokens without English stop words, Snowball English stems when
-``snowballstemmer`` can be imported (no stemming otherwise). Anything with the engines' ``search(query,
+``snowballstemmer`` can be imported (no stemming otherwise). With ``--elastic-url``, the product's Elasticsearch
+engine on that cluster too (indexed afresh); with ``--elastic-stand-in``, the same engine on osmem-server, the
+in-memory stand-in the tests use (whose scoring is its own). Anything with the engines' ``search(query,
 audience=…)`` and ``similar(text, audience=…, limit=…, exclude_page_id=…)`` can be measured the same way. Every
 call is made for an audience that sees everything (``Audience(everything=True)``).
 
@@ -45,6 +47,7 @@ Plain-text tables are printed, then the figures as Markdown for docs/performance
     .venv/bin/python bench/relevance.py --database-url postgres://postgres@127.0.0.1:5432/qa_bench_relevance
     .venv/bin/python bench/relevance.py --timing-size 100000 # + similar() timed at 100,000 generated answers
     .venv/bin/python bench/relevance.py path/to/other/Posts.xml path/to/dump-folder=site.stackexchange.com
+    .venv/bin/python bench/relevance.py --elastic-url http://localhost:9200   # + Elasticsearch, where there is one
 
 Data: Stack Exchange data dumps by Stack Exchange, Inc.; user contributions licensed under CC BY-SA (3.0 or 4.0 by
 the date of each post, https://creativecommons.org/licenses/by-sa/4.0/). Imported pages credit the site, the
@@ -361,6 +364,16 @@ def chance_share(questions, per_site, total):
 
 
 # --- Importing the dumps ------------------------------------------------------------------------------------
+
+
+def elastic_engine(url, documents):
+    """The product's Elasticsearch engine at ``url``, indexed afresh with ``documents`` (under its own prefix)."""
+    from search.backends.elastic import ElasticsearchBackend
+
+    engine = ElasticsearchBackend(url=url, prefix="bench-relevance", timeout=60)
+    _progress(f"Indexing {len(documents):,} answers in {url}…")
+    engine.rebuild(iter(documents.values()))
+    return engine
 
 
 def site_for(folder_name):
@@ -719,6 +732,16 @@ def main():
     parser.add_argument("--timing-size", type=int, default=0, help="answers to time similar() at (default 0: skip)")
     parser.add_argument("--timing-database-url", help="(default: beside --database-url, named …-timing / …_timing)")
     parser.add_argument("--runs", type=int, default=100, help="calls per timing figure (default %(default)s)")
+    parser.add_argument(
+        "--elastic-url",
+        help="also ask an Elasticsearch cluster at this URL (indexed afresh under the prefix bench-relevance)",
+    )
+    parser.add_argument(
+        "--elastic-stand-in",
+        action="store_true",
+        help="also ask osmem-server, the in-memory OpenSearch-compatible stand-in the tests use (its scoring is its "
+        "own, not Elasticsearch's: a check that the engine works on real text, not a measure of Elasticsearch)",
+    )
     parser.add_argument("--timing-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--timing-json", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -767,6 +790,18 @@ def main():
         (backend.name, f"the product's engine, {engine_label(backend)} on {database_label(connection)}", backend),
         ("bm25", f"the BM25 reference (k1 {BM25Reference.k1}, b {BM25Reference.b})", reference),
     ]
+    stand_in = None
+    if args.elastic_stand_in:
+        from osmem_server import OsmemServer
+
+        _progress("Starting osmem-server…")
+        stand_in = OsmemServer.start(japanese=False, startup_timeout=120)
+    for url, name, description in (
+        (args.elastic_url, "elastic", f"Elasticsearch at {args.elastic_url}"),
+        (stand_in.url if stand_in else None, "osmem", "osmem-server, an in-memory stand-in (not Elasticsearch)"),
+    ):
+        if url:
+            engines.insert(-1, (name, description, elastic_engine(url, documents)))
     everyone = Audience(everything=True)
     tallies = {}
     for name, _, engine in engines:
@@ -774,6 +809,8 @@ def main():
         started = time.perf_counter()
         tallies[name] = evaluate(engine, questions, site_of, everyone, label=name)
         _progress(f"  {time.perf_counter() - started:.1f} s")
+    if stand_in is not None:
+        stand_in.close()
     meta = {
         "database": database_label(connection),
         "code": code_label(),
