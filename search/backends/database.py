@@ -425,8 +425,8 @@ class _SQLite:
         pass
 
 
-# ts_rank_cd weights for {D, C, B, A}: answer (C) 0.05, question (B) 0.2, title (A) 1.
-_PG_WEIGHTS = "{0.01, 0.1, 0.3, 1}"
+# ts_rank_cd weights for {D, C, B, A}: answer (C) 0.25, question (B) 0.5, title (A) 1: as SQLite's BM25 (4/2/1).
+_PG_WEIGHTS = "{0.01, 0.25, 0.5, 1}"
 _PG_WEIGHTS_LIKE = "{0.1, 0.33, 0.5, 1}"  # answers like a text: title 3, question 1.5, answer 1 (as BM25_LIKE)
 _PG_HEADLINE = f"StartSel={OPEN}, StopSel={CLOSE}, HighlightAll=true"
 _PG_SNIPPET = (
