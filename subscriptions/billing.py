@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from qa_site import outbox
 
-from . import access, tasks
+from . import access, signals, tasks
 from .models import BillingSettings, Invitation, Invoice, InvoiceLine, InvoiceSequence, Network, Payment, Subscription
 
 log = logging.getLogger(__name__)
@@ -502,6 +502,7 @@ def _issue_renewal(subscription_id, today):
         lines=period_lines(subscription.plan, subscription.seats, label=f", {start:%d %b %Y} to {end:%d %b %Y}"),
     )
     Subscription.objects.filter(pk=subscription.pk).update(renewal_invoice=invoice)
+    signals.renewal_invoice_issued.send(sender=Subscription, subscription=subscription, invoice=invoice)
     return True
 
 

@@ -23,7 +23,7 @@ from subscriptions import access
 from subscriptions.access import Visibility
 from subscriptions.models import Subscription
 
-from .. import tasks
+from .. import signals, tasks
 from ..clock import deadlines
 from ..models import (
     Answer,
@@ -271,6 +271,7 @@ def question_request_clarification(*, question_id, expert, message):
         note=message,
     )
     outbox.enqueue(tasks.send_clarification_request_email, question.pk)
+    signals.clarification_requested.send(sender=Question, question=question)
     return question
 
 
@@ -359,6 +360,7 @@ def question_publish(*, question_id, actor, title, question_text, answer_text):
         clock=STOP,
         published_at=now,
     )
+    page = None
     if shared:
         # Flags whose text the coordinator edited out while publishing are recorded as cleared that way.
         _flags_sync(question.personal_data_flags, copy, actor=actor, question=question)
@@ -386,6 +388,7 @@ def question_publish(*, question_id, actor, title, question_text, answer_text):
         # page permissions govern editing pages in the admin's page explorer.
         page.save_revision(user=actor, log_action=True).publish(user=actor, skip_permission_checks=True)
     outbox.enqueue(tasks.send_answer_published_email, question.pk)
+    signals.question_published.send(sender=Question, question=question, page=page)
     return question
 
 
