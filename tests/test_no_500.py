@@ -322,6 +322,13 @@ FORMS = [
         {"password": values("wrong-password"), "confirmation": values("delete my account")},
     ),
     Form(
+        "api_tokens:list",
+        "adviser",
+        url("api_tokens:list"),
+        {"name": values("Our case system"), "scopes": values("read", "ask", "report")},
+    ),
+    Form("api_tokens:revoke", "adviser", lambda w: reverse("api_tokens:revoke", args=[1])),
+    Form(
         "network:members",
         "netadmin",
         url("network:members", "northshire.slug"),

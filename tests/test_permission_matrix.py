@@ -187,6 +187,12 @@ MATRIX = [
     get( "accounts:data",                     at(),                      "login 200   200   200   200   200   200"),
     get( "accounts:delete",                   at(),                      "login 200   200   200   200   200   200"),
     get( "accounts:goodbye",                  at(),                      "200   302   302   302   302   302   302"),
+    # --- Personal API tokens (the API itself, by token, is in tests/api/test_api_matrix.py)
+    get( "api_tokens:list",                   at(),                      "login 200   200   200   200   200   200"),
+    post("api_tokens:list [make]",            at(),                      "login 200   200   200   200   200   200",
+         name="Our case system", scopes=["read", "ask"]),
+    post("api_tokens:revoke",                 lambda w, n: reverse(n, args=[1]),
+                                                                         "login 302   302   302   302   302   302"),
     # --- The network admin's pages
     get( "network:dashboard",                 at(),                      "login 403   403   403   302   403   200"),
     get( "network:network",                   at("northshire.slug"),     "login 403   403   403   200   403   200"),

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "qa_site.scheduling",
     "qa_site.network",
     "qa_site.imports",
+    "qa_site.api",
     "qa_site.devmail",  # the development mailbox (/admin/mail/): idle unless its e-mail backend is in use
     # Wagtail
     "wagtail.contrib.forms",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "django_rq",
     # Content-Security-Policy (its checks and template tags)
     "csp",
+    # The JSON API (qa_site/api): its documentation page's templates and scripts, served from here
+    "ninja",
     # Django
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -231,6 +234,8 @@ RATE_LIMIT_SUBSCRIBE = env_str("RATE_LIMIT_SUBSCRIBE", "20/h")
 # Attempts at deleting one's account (each asks for the password), per person.
 RATE_LIMIT_DELETE_ACCOUNT = "10/h"
 RATELIMIT_VIEW = "qa_site.views.rate_limited"
+# Requests a minute each personal API token may make (qa_site/api).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 # Two-factor authentication (allauth.mfa, TOTP and recovery codes at /accounts/2fa/) is open to everyone.
 # When this is true, coordinators and experts on the panel must set it up before using any other page
 # (qa_site.accounts.middleware). On in production (MFA_REQUIRED_FOR_STAFF_AND_EXPERTS), off in dev and tests.
