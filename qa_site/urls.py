@@ -25,6 +25,7 @@ urlpatterns = [
     path("alerts/", include("feeds.alert_urls")),
     path("embed/", include("feeds.embed_urls")),
     path("oembed/", oembed, name="oembed"),
+    path("network/<slug:slug>/webhooks/", include("qa_site.webhooks.urls")),
     path("network/", include("qa_site.network.urls")),
     path("", include("qa_site.knowledge.urls")),
 ]

@@ -7,6 +7,7 @@ JOBS = [
     # (dotted path of the job, seconds between runs)
     ("qa_site.outbox.relay.relay", 10),  # side effects the queue lost or never got, handed over again
     ("experts.sla.sweep", 60),  # SLA reminders, breach alerts, re-routing
+    ("qa_site.webhooks.delivery.retry_due", 60),  # webhook messages whose next try has come
     ("subscriptions.billing.sweep", 60 * 60),  # renewal invoices, overdue reminders, grace, expiry
     ("feeds.counting.flush", 5 * 60),  # widget views and clicks counted in the cache, into the value report
     ("search.querylog.flush", 10),  # searches queued in the cache, into the query log

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from qa_site.observability import JSON_FORMATTER, LOG_FORMATS, LOG_LEVELS, init_sentry
 
-from .env import env_bool, env_choice, env_csp_sources, env_float, env_int, env_str, env_url
+from .env import env_bool, env_choice, env_csp_sources, env_float, env_int, env_list, env_str, env_url
 from .storage import media_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "qa_site.demo",
     "qa_site.scheduling",
     "qa_site.network",
+    "qa_site.webhooks",
     "qa_site.imports",
     "qa_site.api",
     "qa_site.devmail",  # the development mailbox (/admin/mail/): idle unless its e-mail backend is in use
@@ -330,6 +331,16 @@ OUTBOX_RQ_RESULT_TTL = 10 * 60
 # /readyz says "not ready" when a side effect has waited longer than this, or no scheduled job has finished lately.
 OUTBOX_STUCK_AFTER = env_int("OUTBOX_STUCK_AFTER", 10 * 60, minimum=60)
 SCHEDULER_STALE_AFTER = env_int("SCHEDULER_STALE_AFTER", 3 * 60, minimum=30)
+
+# --- Outbound webhooks (qa_site.webhooks, docs/webhooks.md): a network's endpoints are sent events by the outbox.
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10, minimum=1)  # per HTTP POST
+# Seconds between a failed try and the next: 1 min, 5 min, 30 min, 2 h, 8 h, 24 h; then the message has failed.
+WEBHOOKS_RETRY_DELAYS = [60, 5 * 60, 30 * 60, 2 * 60 * 60, 8 * 60 * 60, 24 * 60 * 60]
+# Failed tries in a row (any of an endpoint's messages; a success starts again) that switch an endpoint off.
+WEBHOOKS_DISABLE_AFTER = env_int("WEBHOOKS_DISABLE_AFTER", 15, minimum=1)
+# Hosts an endpoint may reach over plain http (and on a local address): none in production; this computer in
+# development and tests, so that a local server can receive events.
+WEBHOOKS_HTTP_HOSTS = env_list("WEBHOOKS_HTTP_HOSTS", [])
 # Services already enqueue their jobs with transaction.on_commit; django-rq must not defer them again.
 RQ = {"COMMIT_MODE": "auto"}
 

@@ -10,6 +10,8 @@ SECRET_KEY = env_str("SECRET_KEY", "django-insecure-dev-only-key-never-use-in-pr
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 INTERNAL_IPS = ["127.0.0.1"]
 PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "dev-only-webhook-secret")
+# Outbound webhooks may go to a receiver on this computer over plain http.
+WEBHOOKS_HTTP_HOSTS = env_list("WEBHOOKS_HTTP_HOSTS", ["127.0.0.1", "localhost"])
 # The demo logins (coordinator, expert) work without setting up two-factor authentication first.
 MFA_REQUIRED_FOR_STAFF_AND_EXPERTS = env_bool("MFA_REQUIRED_FOR_STAFF_AND_EXPERTS", False)
 

@@ -52,6 +52,7 @@ if REDIS_URL:
     }
 
 PAYMENT_WEBHOOK_SECRET = "test-webhook-secret"
+WEBHOOKS_HTTP_HOSTS = ["127.0.0.1", "localhost"]  # outbound webhooks' tests run a receiver on this computer
 # Tests that need two-factor authentication enforced turn it on with the `settings` fixture.
 MFA_REQUIRED_FOR_STAFF_AND_EXPERTS = False
 # Each process re-reads the publication token at most this often; tests change it in-process only (which is seen
