@@ -33,6 +33,7 @@ from feeds import alerts
 from qa_site.knowledge import services
 from qa_site.knowledge.models import Question, QuestionPage
 from qa_site.knowledge.setup import ensure_coordinators_group, ensure_site_tree
+from qa_site.webhooks import services as webhook_services
 from subscriptions import billing
 from subscriptions import services as subscription_services
 from subscriptions.models import AccessKey, Invoice, JoinRequest, Membership, Subscription
@@ -117,6 +118,7 @@ class World:
     review_page: object
     review: object
     feed_key: object
+    webhook_endpoint: object
     follow: object
     unsubscribe_token: str
 
@@ -232,6 +234,14 @@ def _build():
         network=northshire, name="Members site", kind=AccessKey.Kind.WIDGET, allowed_origins="https://example.org"
     )
     feed_key = AccessKey.objects.create(network=westvale, name="Westvale members feed", kind=AccessKey.Kind.FEED)
+    webhook_endpoint = webhook_services.endpoint_create(
+        network=northshire,
+        actor=nadia,
+        url="https://crm.northshire.example.org/hooks/ask",
+        description="Case system",
+        events=["answer.published", "question.answered"],
+        topic_ids=[],
+    )
 
     # A published answer past its review-by date, whose expert has sent an update for the coordinators to review.
     review_page = make_published_page(topic=topic, title=REVIEW_TITLE, expert=erin)
@@ -291,6 +301,7 @@ def _build():
         review_page=review_page,
         review=review,
         feed_key=feed_key,
+        webhook_endpoint=webhook_endpoint,
         follow=follow,
         unsubscribe_token=alerts.unsubscribe_token(user_id=alice.pk, follow_id=follow.pk),
     )

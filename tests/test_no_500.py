@@ -40,6 +40,7 @@ from qa_site.knowledge.models import (
     Question,
     QuestionEvent,
 )
+from qa_site.webhooks.models import Endpoint
 from subscriptions.models import (
     AccessKey,
     Invitation,
@@ -155,6 +156,7 @@ MAIN_MODELS = [
     ExpertProfile,
     FeeRate,
     ExpertApplication,
+    Endpoint,
 ]
 
 
@@ -368,6 +370,33 @@ FORMS = [
         },
     ),
     Form("network:key_revoke", "netadmin", url("network:key_revoke", "northshire.slug", "key.pk")),
+    Form(
+        "webhooks:endpoints",
+        "netadmin",
+        url("webhooks:endpoints", "northshire.slug"),
+        {
+            "url": values("https://crm.example.org/hook", "http://127.0.0.1:9/hook"),
+            "description": values("Case system"),
+            "events": values("answer.published", "question.answered", "question.needs_reply"),
+            "topics": pk("topic"),
+        },
+    ),
+    Form(
+        "webhooks:edit",
+        "netadmin",
+        url("webhooks:edit", "northshire.slug", "webhook_endpoint.pk"),
+        {
+            "url": values("https://crm.example.org/hook"),
+            "description": values("Case system"),
+            "events": values("answer.published", "subscription.renewal_due"),
+            "topics": pk("topic"),
+        },
+    ),
+    Form("webhooks:rotate", "netadmin", url("webhooks:rotate", "northshire.slug", "webhook_endpoint.pk")),
+    Form("webhooks:test", "netadmin", url("webhooks:test", "northshire.slug", "webhook_endpoint.pk")),
+    Form("webhooks:switch_off", "netadmin", url("webhooks:switch_off", "northshire.slug", "webhook_endpoint.pk")),
+    Form("webhooks:switch_on", "netadmin", url("webhooks:switch_on", "northshire.slug", "webhook_endpoint.pk")),
+    Form("webhooks:delete", "netadmin", url("webhooks:delete", "northshire.slug", "webhook_endpoint.pk")),
     Form(
         "knowledge_admin:review",
         "coordinator",
