@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from qa_site.mail import send_templated
 
+from . import reply_addresses
 from .models import Question
 
 Status = Question.Status
@@ -26,27 +27,43 @@ def _last_note(question, action):
     return event.note if event else ""
 
 
-def _tell_asker(question, template, **context):
-    """E-mail the adviser who asked, with a link to their question's page."""
+def _reply_to(question, person, role):
+    """Extra headers giving ``person`` a Reply-To address into ``question``'s thread (none when that is off)."""
+    address = reply_addresses.make_address(question_id=question.pk, user_id=person.pk, role=role)
+    return ({"Reply-To": address} if address else None), bool(address)
+
+
+def _tell_asker(question, template, *, reply_by_email=False, **context):
+    """E-mail the adviser who asked, with a link to their question's page (and, for a request to act, an address
+    to reply to by e-mail)."""
     if question is None or question.asker is None or not question.asker.is_active:
         return
     path = reverse("knowledge:question", args=[question.pk])
+    headers, reply_by_email = (
+        _reply_to(question, question.asker, reply_addresses.ADVISER) if reply_by_email else ({}, False)
+    )
     send_templated(
         to=question.asker.email,
         template=f"knowledge/emails/{template}",
-        context={"question": question, "path": path, **context},
+        context={"question": question, "path": path, "reply_by_email": reply_by_email, **context},
+        headers=headers or None,
     )
 
 
-def _tell_expert(question, template, **context):
-    """E-mail the assigned expert, with a link to the question on their dashboard."""
+def _tell_expert(question, template, *, reply_by_email=False, **context):
+    """E-mail the assigned expert, with a link to the question on their dashboard (and, for a request to act, an
+    address to reply to by e-mail)."""
     if question is None or question.assignee is None or not question.assignee.is_active:
         return
     path = reverse("experts:question", args=[question.pk])
+    headers, reply_by_email = (
+        _reply_to(question, question.assignee, reply_addresses.EXPERT) if reply_by_email else ({}, False)
+    )
     send_templated(
         to=question.assignee.email,
         template=f"knowledge/emails/{template}",
-        context={"question": question, "path": path, **context},
+        context={"question": question, "path": path, "reply_by_email": reply_by_email, **context},
+        headers=headers or None,
     )
 
 
@@ -66,7 +83,12 @@ def send_answer_returned_email(question_id):
 def send_clarification_reply_email(question_id):
     question = _question(question_id)
     if question:
-        _tell_expert(question, "clarification_reply", reply=_last_note(question, "clarified"))
+        _tell_expert(
+            question,
+            "clarification_reply",
+            reply=_last_note(question, "clarified"),
+            reply_by_email=question.status == Status.ASSIGNED,
+        )
 
 
 def send_answer_published_email(question_id):
@@ -84,7 +106,12 @@ def send_clarification_request_email(question_id):
     """Tell the asker the expert needs more detail (the question waits for their reply)."""
     question = _question(question_id)
     if question and question.status == Status.AWAITING_CLARIFICATION:
-        _tell_asker(question, "clarification_request", message=_last_note(question, "clarification_requested"))
+        _tell_asker(
+            question,
+            "clarification_request",
+            message=_last_note(question, "clarification_requested"),
+            reply_by_email=True,
+        )
 
 
 def send_closed_as_duplicate_email(question_id):

@@ -245,6 +245,10 @@ MFA_REQUIRED_FOR_STAFF_AND_EXPERTS = True
 # Card payments: the shared secret of the payment provider's signed webhooks (unset: card payments off).
 PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ask an Expert <noreply@ask-an-expert.test>")
+# Replying by e-mail (docs/email-replies.md): the e-mails asking an adviser or expert to act in a clarification
+# thread carry Reply-To reply+<token>@REPLY_DOMAIN (unset: no Reply-To, replies on the site only).
+REPLY_DOMAIN = env_str("REPLY_DOMAIN", "").strip().lower()
+REPLY_ADDRESS_MAX_AGE_DAYS = env_int("REPLY_ADDRESS_MAX_AGE_DAYS", 30, minimum=1)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Wagtail
