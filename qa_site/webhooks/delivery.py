@@ -10,8 +10,11 @@ again) the endpoint is switched off, its waiting messages are not sent, and the 
 """
 
 import datetime as dt
+import ipaddress
 import logging
+import socket
 import time
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -52,8 +55,24 @@ def attempt(delivery_id):
     return _record_outcome(delivery, endpoint, now, status, error, duration_ms, succeeded, counts=not test)
 
 
+def local_address(url):
+    """True if ``url``'s host resolves to an address that is not on the internet (a private network, this computer,
+    the cloud's metadata service), unless ``WEBHOOKS_HTTP_HOSTS`` names it. The form refuses such addresses written
+    out; this also catches host names that lead there."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in settings.WEBHOOKS_HTTP_HOSTS:
+        return False
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False  # not resolvable: the POST fails and says so
+    return any(not ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in found)
+
+
 def _post(endpoint, delivery, now):
     """(status code or None, error, milliseconds) of one POST of the message, signed now."""
+    if local_address(endpoint.url):
+        return None, "Not sent: the address leads to a private or local network", 0
     timestamp = int(now.timestamp())
     headers = signing.headers(endpoint.signing_secrets(now), delivery.message_id, timestamp, delivery.body)
     headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from subscriptions import access
+from subscriptions.models import Network
 
 from . import events, signing
 from .models import TEST_EVENT, Delivery, Endpoint
@@ -35,9 +36,9 @@ def _lock(endpoint_id, actor):
 @transaction.atomic
 def endpoint_create(*, network, actor, url, description, events, topic_ids):
     _require_admin(actor, network)
-    # Counted under a lock on the network's endpoints, so that two admins cannot both add the last one allowed.
-    existing = list(Endpoint.objects.select_for_update().filter(network=network).values_list("pk", flat=True))
-    if len(existing) >= MAX_ENDPOINTS:
+    # Counted under a lock on the network's row, so that two admins cannot both add the last one allowed.
+    Network.objects.select_for_update().filter(pk=network.pk).first()
+    if Endpoint.objects.filter(network=network).count() >= MAX_ENDPOINTS:
         raise WebhookError(f"A network can have at most {MAX_ENDPOINTS} endpoints: delete one you no longer use.")
     return Endpoint.objects.create(
         network=network,

@@ -182,3 +182,16 @@ def test_a_test_event_is_tried_once_and_does_not_count_towards_switching_off(
     message = send_test(run_on_commit, endpoint, nadia)  # sent to a switched-off endpoint, to check it first
     message.refresh_from_db()
     assert message.state == State.DELIVERED
+
+
+def test_nothing_is_sent_to_an_address_that_leads_to_a_private_or_local_network(
+    receiver, make_endpoint, northshire, nadia, run_on_commit, settings
+):
+    endpoint = make_endpoint(northshire, nadia)  # saved while this computer was allowed
+    settings.WEBHOOKS_HTTP_HOSTS = []
+    assert delivery.local_address(endpoint.url) is True
+    assert delivery.local_address("https://localhost/hook") is True
+    [message] = record_event(run_on_commit, endpoint)
+    [attempt] = Attempt.objects.filter(delivery=message)
+    assert (attempt.status_code, attempt.error) == (None, "Not sent: the address leads to a private or local network")
+    assert receiver.requests == []
