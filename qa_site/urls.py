@@ -27,6 +27,7 @@ urlpatterns = [
     path("oembed/", oembed, name="oembed"),
     path("network/<slug:slug>/webhooks/", include("qa_site.webhooks.urls")),
     path("network/", include("qa_site.network.urls")),
+    path("mail/inbound/", include("qa_site.replies.urls")),
     path("", include("qa_site.knowledge.urls")),
 ]
 

@@ -134,6 +134,20 @@ MATRIX = [
     get( "subscribe_sent",                    at(),                      "302   302   302   302   302   302   302"),
     post("payment_webhook",                   fixed("/payments/webhook/signed-json/"),
                                                                          "400   400   400   400   400   400   400"),
+    # Inbound mail (replies by e-mail) wants the provider's basic auth, never a session: 401 to every persona; a
+    # provider that needs settings of its own (a signing key: Brevo, Mailgun, MailerSend, Mailtrap,
+    # Postal, Resend) answers 404 until they are set.
+    post("replies:raw_mime_inbound",          at(),                      "401   401   401   401   401   401   401"),
+    post("replies:amazon_ses_inbound_webhook",  at(),                      "401   401   401   401   401   401   401"),
+    post("replies:brevo_inbound_webhook",       at(),                      "404   404   404   404   404   404   404"),
+    post("replies:mailersend_inbound_webhook",  at(),                      "404   404   404   404   404   404   404"),
+    post("replies:mailgun_inbound_webhook",     at(),                      "404   404   404   404   404   404   404"),
+    post("replies:mailjet_inbound_webhook",     at(),                      "401   401   401   401   401   401   401"),
+    post("replies:mailtrap_inbound_webhook",    at(),                      "404   404   404   404   404   404   404"),
+    post("replies:postal_inbound_webhook",      at(),                      "404   404   404   404   404   404   404"),
+    post("replies:postmark_inbound_webhook",    at(),                      "401   401   401   401   401   401   401"),
+    post("replies:resend_inbound_webhook",      at(),                      "404   404   404   404   404   404   404"),
+    post("replies:sparkpost_inbound_webhook",   at(),                      "401   401   401   401   401   401   401"),
     get( "search:search",                     at(query="?q=guidance"),   "200   200   200   200   200   200   200"),
     get( "search:search [Northshire words]",  at(query="?q=Glimmerstone"),
                                                                          "200   200   200   200   200   200   200"),
@@ -360,6 +374,7 @@ MATRIX = [
     # --- Reading with GET what only takes POST
     get( "payment_webhook [get]",             fixed("/payments/webhook/signed-json/"),
                                                                          "405   405   405   405   405   405   405"),
+    get( "replies:raw_mime_inbound [get]",    at(),                      "405   405   405   405   405   405   405"),
     get( "knowledge:withdraw [get]",          at("open_question.pk"),    "login 405   405   405   405   405   405"),
     get( "experts:accept [get]",              at("open_question.pk"),    "405   405   405   405   405   405   405"),
     get( "knowledge:markdown_preview [get]",  at(),                      "405   405   405   405   405   405   405"),
@@ -609,7 +624,7 @@ def test_the_matrix_looks_for_titles_as_the_slugs_pages_get(world):
 
 
 def test_the_matrix_states_every_persona_and_known_outcomes():
-    outcomes = {"200", "teaser", "login", "302", "400", "403", "404", "405", "410"}
+    outcomes = {"200", "teaser", "login", "302", "400", "401", "403", "404", "405", "410"}
     labels = [row.label for row in MATRIX]
     assert len(labels) == len(set(labels)), "two rows with the same label"
     for row in MATRIX:

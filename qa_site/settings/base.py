@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "qa_site.webhooks",
     "qa_site.imports",
     "qa_site.api",
+    "qa_site.replies",
     "qa_site.devmail",  # the development mailbox (/admin/mail/): idle unless its e-mail backend is in use
     # Wagtail
     "wagtail.contrib.forms",
@@ -249,6 +250,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ask an Expert <noreply@ask-a
 # thread carry Reply-To reply+<token>@REPLY_DOMAIN (unset: no Reply-To, replies on the site only).
 REPLY_DOMAIN = env_str("REPLY_DOMAIN", "").strip().lower()
 REPLY_ADDRESS_MAX_AGE_DAYS = env_int("REPLY_ADDRESS_MAX_AGE_DAYS", 30, minimum=1)
+# The mail provider posts the replies to /mail/inbound/…, behind HTTP basic auth with INBOUND_MAIL_SECRET
+# ("user:password", django-anymail's WEBHOOK_SECRET; unset: the inbound URLs answer 404).
+ANYMAIL = {"WEBHOOK_SECRET": env_str("INBOUND_MAIL_SECRET", "")}
+if ANYMAIL["WEBHOOK_SECRET"] and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
+    raise ImproperlyConfigured("INBOUND_MAIL_SECRET must be user:password (HTTP basic auth), e.g. inbound:<random>.")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Wagtail

@@ -53,6 +53,8 @@ if REDIS_URL:
 
 PAYMENT_WEBHOOK_SECRET = "test-webhook-secret"
 WEBHOOKS_HTTP_HOSTS = ["127.0.0.1", "localhost"]  # outbound webhooks' tests run a receiver on this computer
+# Inbound mail (replying by e-mail); tests that need reply addresses set REPLY_DOMAIN with the `settings` fixture.
+ANYMAIL = {"WEBHOOK_SECRET": "inbound:test-inbound-secret"}
 # Tests that need two-factor authentication enforced turn it on with the `settings` fixture.
 MFA_REQUIRED_FOR_STAFF_AND_EXPERTS = False
 # Each process re-reads the publication token at most this often; tests change it in-process only (which is seen
