@@ -16,4 +16,5 @@ JOBS = [
     # run sends the digests whose moment has come and not been claimed, so these times hold across clock changes.
     ("feeds.alerts.digests_send_due", 10 * 60),
     ("qa_site.outbox.relay.purge", 24 * 60 * 60),  # done side effects older than OUTBOX_KEEP_DAYS
+    ("qa_site.webhooks.delivery.purge", 24 * 60 * 60),  # finished webhook messages older than WEBHOOKS_KEEP_DAYS
 ]

@@ -351,6 +351,8 @@ WEBHOOKS_DISABLE_AFTER = env_int("WEBHOOKS_DISABLE_AFTER", 15, minimum=1)
 # Hosts an endpoint may reach over plain http (and on a local address): none in production; this computer in
 # development and tests, so that a local server can receive events.
 WEBHOOKS_HTTP_HOSTS = env_list("WEBHOOKS_HTTP_HOSTS", [])
+# Finished messages (delivered, failed, not sent) and their tries are deleted after this many days.
+WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30, minimum=1)
 # Services already enqueue their jobs with transaction.on_commit; django-rq must not defer them again.
 RQ = {"COMMIT_MODE": "auto"}
 

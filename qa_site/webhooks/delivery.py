@@ -144,6 +144,23 @@ def switch_off(endpoint_id, *, reason, now=None):
     return bool(switched)
 
 
+def purge(*, days=None, batch=1000):
+    """Delete messages finished more than ``WEBHOOKS_KEEP_DAYS`` ago, with their tries (the daily tidy-up)."""
+    days = settings.WEBHOOKS_KEEP_DAYS if days is None else days
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    deleted = 0
+    while True:
+        ids = list(
+            Delivery.objects.filter(
+                state__in=[State.DELIVERED, State.FAILED, State.CANCELLED], finished_at__lt=cutoff
+            ).values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return {"deleted": deleted}
+        Delivery.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+
+
 def retry_due(*, now=None, limit=500):
     """Hand over the next try of each message whose moment has come (the scheduled job). Safe to run twice."""
     now = now or timezone.now()

@@ -91,6 +91,8 @@ class Delivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"], condition=Q(state__in=["pending", "sending"]), name="webhook_delivery_due"
             ),
+            # The daily tidy-up's read: finished messages by age.
+            models.Index(fields=["finished_at"], name="webhook_delivery_finished"),
         ]
 
     def __str__(self):

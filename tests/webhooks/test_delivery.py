@@ -195,3 +195,20 @@ def test_nothing_is_sent_to_an_address_that_leads_to_a_private_or_local_network(
     [attempt] = Attempt.objects.filter(delivery=message)
     assert (attempt.status_code, attempt.error) == (None, "Not sent: the address leads to a private or local network")
     assert receiver.requests == []
+
+
+def test_finished_messages_are_deleted_with_their_tries_after_the_days_kept(
+    receiver, make_endpoint, northshire, nadia, run_on_commit, settings
+):
+    settings.WEBHOOKS_KEEP_DAYS = 30
+    endpoint = make_endpoint(northshire, nadia)
+    [old] = record_event(run_on_commit, endpoint)
+    [recent] = record_event(run_on_commit, endpoint)
+    receiver.always = 500
+    [waiting] = record_event(run_on_commit, endpoint)
+    Delivery.objects.filter(pk__in=[old.pk, waiting.pk]).update(created_at=timezone.now() - dt.timedelta(days=40))
+    Delivery.objects.filter(pk=old.pk).update(finished_at=timezone.now() - dt.timedelta(days=31))
+    assert delivery.purge() == {"deleted": 1}
+    assert sorted(Delivery.objects.values_list("pk", flat=True)) == [recent.pk, waiting.pk]
+    assert not Attempt.objects.filter(delivery_id=old.pk).exists()
+    assert delivery.purge() == {"deleted": 0}
