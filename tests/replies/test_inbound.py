@@ -20,7 +20,7 @@ from qa_site.knowledge.clock import deadlines
 from qa_site.knowledge.models import Question, QuestionEvent, SLASettings
 from qa_site.outbox.models import OutboxMessage
 from qa_site.replies.models import InboundReply
-from tests.factories import ask
+from tests.factories import ask, make_published_page
 
 from .conftest import DOMAIN, address
 
@@ -254,10 +254,15 @@ def test_refused_replies_change_nothing_and_the_sender_is_told_why(
         assert awaiting.title not in refusal.subject
 
 
-@pytest.mark.parametrize("close", ["withdrawn", "answered"])
-def test_reply_to_a_question_that_has_moved_on_is_refused(close, client, awaiting, alice, erin, run_on_commit):
+@pytest.mark.parametrize("close", ["withdrawn", "closed as a duplicate", "answered"])
+def test_reply_to_a_question_that_has_moved_on_is_refused(
+    close, client, awaiting, alice, erin, colin, topic, run_on_commit
+):
     if close == "withdrawn":
         services.question_withdraw(question_id=awaiting.pk, actor=alice)
+    elif close == "closed as a duplicate":
+        page = make_published_page(topic=topic, expert=erin)
+        services.question_close_as_duplicate(question_id=awaiting.pk, actor=colin, duplicate_of=page)
     else:
         services.question_clarify(question_id=awaiting.pk, actor=alice, reply="Answered on the site.")
         services.answer_submit(question_id=awaiting.pk, expert=erin, body="A full answer. " * 10)
