@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa_site import outbox
+from qa_site.knowledge import pii
 from subscriptions.access import Visibility
 
 from .models import TEST_EVENT, Delivery, Endpoint, Event
@@ -40,6 +41,14 @@ def _question(question, *, title):
         "visibility": question.visibility,
         "asked_at": _when(question.submitted_at),
     }
+
+
+def _unreviewed(title):
+    """A title no coordinator has checked yet, with the likely personal data ``pii`` finds in it replaced by its
+    labelled placeholder ("[e-mail address]"), as a coordinator's redaction would."""
+    for kind, start, text in reversed(pii.find(title)):
+        title = title[:start] + pii.PLACEHOLDERS[kind] + title[start + len(text) :]
+    return title
 
 
 def _network(network):
@@ -117,13 +126,14 @@ def question_published(question, page):
 
 
 def clarification_requested(question):
-    """``question.needs_reply`` for the asker's network: the expert's message itself stays on the site."""
+    """``question.needs_reply`` for the asker's network: the expert's message itself stays on the site, and the title
+    (not yet reviewed) goes without the personal data found in it."""
     if question.visibility == Visibility.PRIVATE:
         return
     _record(
         Event.QUESTION_NEEDS_REPLY,
         {
-            "question": _question(question, title=question.title),
+            "question": _question(question, title=_unreviewed(question.title)),
             "topic": _topic(question.topic),
             "network": _network(question.network),
             "requested_at": _when(timezone.now()),

@@ -127,6 +127,19 @@ def test_a_request_for_more_detail_tells_the_askers_network_without_the_experts_
     assert "by the hour" not in receiver.requests[0]["body"].decode()
 
 
+def test_an_unreviewed_title_goes_without_the_personal_data_found_in_it(
+    receiver, make_endpoint, northshire, nadia, alice, erin, topic, run_on_commit
+):
+    make_endpoint(northshire, nadia, events=["question.needs_reply"])
+    question = ask(
+        run_on_commit, alice, northshire, topic, title="Can jo.bloggs@example.org at LS1 4DY be paid as a trustee?"
+    )
+    with run_on_commit():
+        knowledge.question_request_clarification(question_id=question.pk, expert=erin, message="Which charity?")
+    [body] = bodies(receiver)
+    assert body["data"]["question"]["title"] == "Can [e-mail address] at [postcode] be paid as a trustee?"
+
+
 def test_a_renewal_invoice_tells_its_network(
     receiver, make_endpoint, northshire, westvale, nadia, walter, run_on_commit
 ):
