@@ -6,7 +6,6 @@ with). Lists page with signed cursors; errors are problem details (``problems.py
 
 import datetime as dt
 import math
-from typing import Literal
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,8 +14,9 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django_ratelimit.core import get_usage
-from ninja import Field, NinjaAPI, Query, Schema, Status
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.responses import codes_4xx
 from ninja.security import HttpBearer
 
 from experts.models import ExpertProfile
@@ -35,6 +35,18 @@ from subscriptions.models import Membership, Network
 from . import cursors, tokens
 from .models import Scope
 from .problems import Problem, form_errors, from_problem, problem_response, validation_errors
+from .schemas import (
+    AnswerList,
+    AnswerOut,
+    AskIn,
+    ExpertList,
+    ProblemOut,
+    QuestionList,
+    QuestionOut,
+    ReplyIn,
+    ReportOut,
+    TopicList,
+)
 
 MAX_ID = 2**63 - 1
 DEFAULT_LIMIT, MAX_LIMIT = 20, 50
@@ -128,183 +140,6 @@ def _http_error(request, exc):
     return problem_response(exc.status_code, str(exc))
 
 
-# --- Schemas -----------------------------------------------------------------------------------------------------
-
-
-class TopicRef(Schema):
-    id: int
-    title: str
-
-
-class ExpertRef(Schema):
-    id: int
-    name: str
-
-
-class TopicOut(Schema):
-    id: int
-    title: str
-    slug: str
-    description: str
-    url: str
-    answer_count: int = Field(description="Published answers on the topic that the token's person may see.")
-
-
-class TopicList(Schema):
-    items: list[TopicOut]
-    next: str | None = None
-    next_url: str | None = None
-
-
-class ExpertOut(Schema):
-    id: int = Field(description="The expert's id: filter answers with expert=<id>.")
-    name: str
-    slug: str
-    headline: str
-    organisation: str
-    topic_ids: list[int]
-    url: str
-
-
-class ExpertList(Schema):
-    items: list[ExpertOut]
-    next: str | None = None
-    next_url: str | None = None
-
-
-class Highlight(Schema):
-    title_html: str = Field(description="The title, HTML-escaped, with the words found in <mark>.")
-    snippet_html: str = Field(description="An excerpt, HTML-escaped, with the words found in <mark>.")
-
-
-class AnswerSummary(Schema):
-    id: int
-    title: str
-    url: str
-    topic: TopicRef
-    expert: ExpertRef | None
-    visibility: Literal["public", "network"]
-    published_at: dt.datetime | None
-    checked_on: dt.date
-    teaser: str
-    highlight: Highlight | None = Field(None, description="Only in search results (with q).")
-
-
-class AnswerList(Schema):
-    items: list[AnswerSummary]
-    total: int | None = Field(None, description="Search results only: how many answers were found.")
-    relaxed: bool = Field(False, description="Search only: few answers had every word, so these have some of them.")
-    next: str | None = None
-    next_url: str | None = None
-
-
-class Source(Schema):
-    name: str
-    url: str
-    licence: str
-    licence_url: str
-    authors: list
-
-
-class AnswerOut(Schema):
-    id: int
-    title: str
-    url: str
-    topic: TopicRef
-    expert: ExpertRef | None
-    visibility: Literal["public", "network"]
-    network: str | None = Field(description="For network-only answers: the network they are shared with.")
-    asked_on: dt.date
-    checked_on: dt.date
-    published_at: dt.datetime | None
-    full_access: bool = Field(description="Whether the question and answer below are in full (subscribers).")
-    question: str
-    answer_markdown: str | None = Field(description="The full answer (Markdown), with full access only.")
-    answer_html: str | None = Field(description="The full answer as safe HTML, with full access only.")
-    teaser: str
-    source: Source | None = None
-
-
-class ThreadMessage(Schema):
-    kind: Literal["request", "reply"]
-    text: str
-    at: dt.datetime
-    by: str | None
-
-
-class QuestionOut(Schema):
-    id: int
-    title: str
-    details: str
-    status: str
-    status_label: str
-    topic: TopicRef
-    visibility: Literal["public", "network", "private"]
-    network: str
-    submitted_at: dt.datetime
-    due_at: dt.datetime | None
-    needs_reply: bool = Field(description="The expert asked for more detail: reply with POST …/replies.")
-    thread: list[ThreadMessage]
-    answer_markdown: str | None = None
-    answer_html: str | None = None
-    published_answer_id: int | None = None
-    url: str
-
-
-class QuestionSummary(Schema):
-    id: int
-    title: str
-    status: str
-    status_label: str
-    topic: TopicRef
-    visibility: Literal["public", "network", "private"]
-    submitted_at: dt.datetime
-    due_at: dt.datetime | None
-    needs_reply: bool
-    url: str
-
-
-class QuestionList(Schema):
-    items: list[QuestionSummary]
-    next: str | None = None
-    next_url: str | None = None
-
-
-class AskIn(Schema):
-    title: str | None = Field(None, description="Your question in one line (15–200 characters).")
-    details: str | None = Field(None, description="What has happened, what you have tried (30–10,000 characters).")
-    topic: int | str | None = Field(None, description="A topic's id (GET /topics).")
-    visibility: str | None = Field("public", description="public, network or private.")
-    network: int | str | None = Field(None, description="The network's id; needed only if you ask through several.")
-
-
-class ReplyIn(Schema):
-    reply: str | None = Field(None, description="Your reply to the expert (2–10,000 characters).")
-
-
-class ReportRow(Schema):
-    month: str | None = Field(description="YYYY-MM; null in the total.")
-    label: str
-    asked: int
-    answered: int
-    met: int
-    met_percent: float | None
-    median_hours: float | None
-    p90_hours: float | None
-    answers_read: int
-    deflections: int
-    widget_views: int
-
-
-class ReportOut(Schema):
-    network: str
-    network_name: str
-    start: dt.date
-    end: dt.date
-    months: list[ReportRow]
-    total: ReportRow
-
-
 # --- Helpers ------------------------------------------------------------------------------------------------------
 
 
@@ -345,7 +180,12 @@ def _clean_text(text):
 # --- Topics and experts -------------------------------------------------------------------------------------------
 
 
-@api.get("/topics", response=TopicList, summary="Topics, with how many answers you may see on each")
+@api.get(
+    "/topics",
+    response={200: TopicList, codes_4xx: ProblemOut},
+    operation_id="listTopics",
+    summary="Topics, with how many answers you may see on each",
+)
 def topics(request):
     user = _person(request, Scope.READ)
     return {
@@ -365,7 +205,12 @@ def topics(request):
     }
 
 
-@api.get("/experts", response=ExpertList, summary="The experts on the panel")
+@api.get(
+    "/experts",
+    response={200: ExpertList, codes_4xx: ProblemOut},
+    operation_id="listExperts",
+    summary="The experts on the panel",
+)
 def experts(request, response: HttpResponse, cursor: str = "", limit: int = Query(None, ge=1, le=MAX_LIMIT)):
     _person(request, Scope.READ)
     after = cursors.read(cursor, "experts").get("i", 0)
@@ -467,7 +312,12 @@ def _search(request, response, user, query, filters, chosen, cursor, limit):
     return envelope
 
 
-@api.get("/answers", response=AnswerList, summary="Search answers (q), or list them newest first")
+@api.get(
+    "/answers",
+    response={200: AnswerList, codes_4xx: ProblemOut},
+    operation_id="listAnswers",
+    summary="Search answers (q), or list them newest first",
+)
 def answers(
     request,
     response: HttpResponse,
@@ -490,7 +340,12 @@ def answers(
     return _search(request, response, user, query, filters, chosen, cursor, _limit(limit))
 
 
-@api.get("/answers/{answer_id}", response=AnswerOut, summary="One answer: in full if you may read it in full")
+@api.get(
+    "/answers/{answer_id}",
+    response={200: AnswerOut, codes_4xx: ProblemOut},
+    operation_id="getAnswer",
+    summary="One answer: in full if you may read it in full",
+)
 def answer(request, answer_id: int):
     user = _person(request, Scope.READ)
     if not is_page_id(answer_id) or answer_id < 1:
@@ -578,7 +433,12 @@ def _followable(user, question_id):
     return question
 
 
-@api.get("/questions", response=QuestionList, summary="Your own questions, newest first")
+@api.get(
+    "/questions",
+    response={200: QuestionList, codes_4xx: ProblemOut},
+    operation_id="listMyQuestions",
+    summary="Your own questions, newest first",
+)
 def my_questions(request, response: HttpResponse, cursor: str = "", limit: int = Query(None, ge=1, le=MAX_LIMIT)):
     user = _person(request, Scope.READ)
     position = cursors.read(cursor, "questions")
@@ -596,7 +456,12 @@ def my_questions(request, response: HttpResponse, cursor: str = "", limit: int =
     return _next(request, items, more, value, response)
 
 
-@api.get("/questions/{question_id}", response=QuestionOut, summary="One question you asked, or answer, or oversee")
+@api.get(
+    "/questions/{question_id}",
+    response={200: QuestionOut, codes_4xx: ProblemOut},
+    operation_id="getQuestion",
+    summary="One question you asked, or answer, or oversee",
+)
 def question(request, question_id: int):
     user = _person(request, Scope.READ)
     return _question_detail(request, _followable(user, question_id), user)
@@ -617,7 +482,12 @@ def _check_ask_rate(request, user):
         )
 
 
-@api.post("/questions", response={201: QuestionOut}, summary="Ask a question, as at /ask/")
+@api.post(
+    "/questions",
+    response={201: QuestionOut, codes_4xx: ProblemOut},
+    operation_id="askQuestion",
+    summary="Ask a question, as at /ask/",
+)
 def ask(request, response: HttpResponse, payload: AskIn):
     user = _person(request, Scope.ASK)
     networks = access.networks_for_asking(user)
@@ -655,7 +525,8 @@ def ask(request, response: HttpResponse, payload: AskIn):
 
 @api.post(
     "/questions/{question_id}/replies",
-    response={201: QuestionOut},
+    operation_id="replyToExpert",
+    response={201: QuestionOut, codes_4xx: ProblemOut},
     summary="Reply to the expert's request for more detail",
 )
 def reply(request, question_id: int, payload: ReplyIn):
@@ -706,7 +577,12 @@ def _report_network(user, slug):
     raise Problem(403, "The value report is for network admins: your account does not administer a network.")
 
 
-@api.get("/network/report", response=ReportOut, summary="The network's value report, by month")
+@api.get(
+    "/network/report",
+    response={200: ReportOut, codes_4xx: ProblemOut},
+    operation_id="getNetworkReport",
+    summary="The network's value report, by month",
+)
 def network_report(
     request,
     network: str = Query("", description="The network's slug; needed only by admins of several networks."),
