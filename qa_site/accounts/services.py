@@ -64,6 +64,8 @@ def personal_data(user):
     applications = user.expert_applications.prefetch_related("topics").order_by("submitted_at", "pk")
     follows = user.alert_follows.select_related("topic", "question_page").order_by("created_at", "pk")
     alerts_sent = user.alerts_sent.select_related("page").order_by("sent_at", "pk")
+    # Through the relation qa_site.api adds to the user (this layer does not import it); never the token's digest.
+    api_tokens = user.personal_api_tokens.order_by("created_at", "pk")
     profile = (
         ExpertProfile.objects.filter(user=user)
         .prefetch_related(
@@ -153,6 +155,16 @@ def personal_data(user):
                 for a in alerts_sent
             ],
         },
+        "api_tokens": [
+            {
+                "name": t.name,
+                "scopes": t.scopes,
+                "made_at": _iso(t.created_at),
+                "last_used_at": _iso(t.last_used_at),
+                "revoked_at": _iso(t.revoked_at),
+            }
+            for t in api_tokens
+        ],
         "expert": None,
     }
     if profile is not None:

@@ -84,6 +84,7 @@ def test_an_advisers_data(client, run_on_commit, published, alice, nadia, norths
         "invitations_accepted",
         "expert_applications",
         "alerts",
+        "api_tokens",
         "expert",
     ]
     assert data["profile"] == {
@@ -160,6 +161,7 @@ def test_an_advisers_data(client, run_on_commit, published, alice, nadia, norths
     ]
     assert data["expert_applications"] == []
     assert data["alerts"] == {"following": [], "sent": []}  # tests/feeds/test_alerts.py fills them
+    assert data["api_tokens"] == []  # tests/api/test_tokens.py fills them
     assert data["expert"] is None
     exported = dt.datetime.fromisoformat(data["exported_at"])
     assert abs(exported - timezone.now()) < dt.timedelta(minutes=1)

@@ -213,3 +213,31 @@ def test_token_acts_as_its_person_with_their_rights(alice, carol, erin, topic):
     assert teaser["full_access"] is False
     assert teaser["answer_markdown"] is None
     assert teaser["answer_html"] is None
+
+
+def test_download_my_data_lists_tokens_but_never_their_secret(client, alice):
+    record, token = tokens.token_create(user=alice, name="Case system", scopes=["read", "ask"])
+    client.force_login(alice)
+
+    response = client.get("/account/data/")
+
+    body = response.content.decode()
+    assert token not in body
+    assert record.digest not in body
+    assert response.json()["api_tokens"] == [
+        {
+            "name": "Case system",
+            "scopes": ["read", "ask"],
+            "made_at": record.created_at.isoformat(),
+            "last_used_at": None,
+            "revoked_at": None,
+        }
+    ]
+
+
+def test_deleting_an_account_deletes_its_tokens(alice):
+    from qa_site.accounts import services as account_services
+
+    make_token(alice)
+    account_services.delete_account(alice)
+    assert not ApiToken.objects.exists()
