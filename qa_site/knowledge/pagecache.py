@@ -49,6 +49,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.db import connection
 from django.http import HttpResponse
 from django.template.context_processors import csrf
 from django.template.loader import get_template
@@ -64,7 +65,7 @@ from . import generation
 MESSAGES_COOKIE = CookieStorage.cookie_name
 _CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
 PAGE_SECONDS = 60 * 60  # besides the generation: bounds how long a change that sends no signal takes to show
-_fragments = {}  # name -> (template name, context function, vary function or None)
+_fragments = {}  # name -> (template name, context function, vary function or None, lookup function or None)
 _rendered = OrderedDict()  # (fragment name, vary key) -> text with CSRF_STAND_IN where the reader's token goes
 RENDERED_FRAGMENTS = 4096  # kept per process, the most recently used
 _rendered_lock = threading.Lock()
@@ -75,7 +76,7 @@ _effects = {}  # name -> function(request, **args)
 # --- Registering fragments and effects ---------------------------------------------------------------------------
 
 
-def fragment(name, template, *, vary=None):
+def fragment(name, template, *, vary=None, lookup=None):
     """Register ``func(request, **args) -> context`` as the fragment ``name``, rendered with ``template``.
 
     The template gets ``request``, ``user``, ``nav`` and ``csrf_token`` besides what the function returns. Arguments
@@ -84,10 +85,16 @@ def fragment(name, template, *, vary=None):
     ``vary(request, context) -> key`` (optional) names everything the template reads besides the CSRF token, as a
     hashable value: the text rendered for a key is kept in the process and used again for the same key, with the
     reader's own token put in. It returns None where the text must be rendered afresh.
+
+    ``lookup(request, **args) -> [(sql, params), ...]`` (optional) names what the fragment reads from the database
+    for this reader, as scalar subqueries (one value each: the reader's vote, their follow…). A page's fragments
+    are looked up together, in one query (``look_up``), and ``func`` gets the values as ``looked_up`` (a tuple, in
+    the order asked). On PostgreSQL each query is a round trip to another process: a signed-in reader's answer page
+    made one per fragment.
     """
 
     def register(func):
-        _fragments[name] = (template, func, vary)
+        _fragments[name] = (template, func, vary, lookup)
         return func
 
     return register
@@ -131,10 +138,33 @@ def _fragment_context(request):
     return {"request": request, "user": user, "nav": getattr(request, "qa_nav", None) or {}, "csrf_token": token}
 
 
-def render_fragment(request, name, args):
-    template_name, func, vary = _fragments[name]
+def look_up(pieces):
+    """The values of these scalar subqueries (``[(sql, params), ...]``), in one query."""
+    if not pieces:
+        return ()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join(f"({sql})" for sql, _ in pieces), [param for _, params in pieces for param in params]
+        )
+        return tuple(cursor.fetchone())
+
+
+def _lookups(request, name, args):
+    lookup = _fragments[name][3]
+    return list(lookup(request, **args) or ()) if lookup is not None else None
+
+
+def render_fragment(request, name, args, *, pieces=None, looked_up=None):
+    """One fragment's text for this reader. ``pieces`` and ``looked_up``: its lookups and their values, when the
+    caller looked them up with other fragments' (``fill``); otherwise they are looked up here."""
+    template_name, func, vary, lookup = _fragments[name]
     context = _fragment_context(request)
-    context.update(func(request, **args) or {})
+    if lookup is None:
+        context.update(func(request, **args) or {})
+    else:
+        if pieces is None:
+            looked_up = look_up(_lookups(request, name, args))
+        context.update(func(request, looked_up=looked_up, **args) or {})
     key = vary(request, context) if vary is not None else None
     if key is None:
         return get_template(template_name).render(context)
@@ -205,10 +235,14 @@ def _personal_free(entry):
 
 
 def fill(entry, request):
-    """The page for this request: the shared parts with this reader's fragments put in."""
+    """The page for this request: the shared parts with this reader's fragments put in, their lookups made in one
+    query."""
+    wanted = [_lookups(request, name, args) for name, args in entry.fragments]
+    values = iter(look_up([piece for pieces in wanted if pieces for piece in pieces]))
     parts = [entry.chunks[0]]
-    for (name, args), chunk in zip(entry.fragments, entry.chunks[1:], strict=True):
-        parts.append(render_fragment(request, name, args))
+    for (name, args), pieces, chunk in zip(entry.fragments, wanted, entry.chunks[1:], strict=True):
+        looked_up = tuple(next(values) for _ in pieces) if pieces is not None else None
+        parts.append(render_fragment(request, name, args, pieces=pieces, looked_up=looked_up))
         parts.append(chunk)
     return "".join(parts)
 
