@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from feeds.models import Follow
 from qa_site.knowledge import generation, services
 from qa_site.knowledge.bulk import BulkQuestion, bulk_create_question_pages
 from search import querylog
@@ -85,6 +86,45 @@ def test_personal_parts_are_each_readers_own(answers, alice, northshire):
     again = ninas.get(page.url).content.decode()
     assert "You rated this answer 4 out of 5" in again
     assert "by 2 readers" in again
+
+
+def test_a_subscribers_answer_page_from_the_cache_reads_the_database_twice(answers, alice):
+    """Once for her session with her user, once for all of her own parts of the page (her vote, her rating, her
+    follow, the rating summary): on PostgreSQL each query is a round trip to another process."""
+    page = answers["public"]
+    services.answer_rate(question_id=page.question_id, user=alice, stars=3, comment="Clear")
+    services.answer_vote_helpful(page_id=page.pk, user=alice, helpful=True)
+    Follow.objects.create(user=alice, question_page=page, frequency=Follow.Frequency.WEEKLY)
+    reader = Client()
+    reader.force_login(alice)
+    reader.get(page.url)  # rendered for her audience; her process learns whose the session is
+    response, queries = get(reader, page.url)
+    body = response.content.decode()
+    assert "You rated this answer 3 out of 5" in body
+    assert "You said this helped" in body
+    assert "You follow this (weekly digest, on mondays)" in body
+    assert "Rated 3.0 out of 5 by 1 reader" in body
+    assert queries == 2
+    Follow.objects.filter(user=alice).delete()
+    services.answer_vote_helpful(page_id=page.pk, user=alice, helpful=False)
+    body = reader.get(page.url).content.decode()  # her own parts are read afresh on every view
+    assert "You said this did not help" in body
+    assert "Follow this answer" in body
+
+
+def test_a_session_read_with_its_user_still_ends_at_once(answers, alice):
+    page = answers["public"]
+    reader = Client()
+    reader.force_login(alice)
+    for _view in range(2):
+        assert alice.display_name in reader.get(page.url).content.decode()
+    User = type(alice)
+    User.objects.filter(pk=alice.pk).update(is_active=False)  # by a coordinator, in another process
+    assert alice.display_name not in reader.get(page.url).content.decode()
+    User.objects.filter(pk=alice.pk).update(is_active=True)
+    assert alice.display_name in reader.get(page.url).content.decode()
+    reader.logout()
+    assert alice.display_name not in reader.get(page.url).content.decode()
 
 
 def test_a_publication_shows_at_once(client, answers, topic, alice, erin):
