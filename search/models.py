@@ -100,9 +100,30 @@ class IndexFacet(models.Model):
 
     class Meta:
         db_table = "qa_search_facet"
+        indexes = [models.Index(fields=["group_id", "page_id"], name="qa_search_facet_group_page")]
 
     def __str__(self):
         return f"Facets of page {self.page_id}"
+
+
+class FacetCount(models.Model):
+    """SQLite: how many indexed answers each facet group has, per visibility and network (0: none), kept in step as
+    answers are indexed and removed. A common word's facets are counted from the answers that do *not* have it
+    (``_SQLite.facet_groups``): these counts less theirs."""
+
+    group_id = models.BigIntegerField()
+    visibility = models.CharField(max_length=10)
+    network_id = models.BigIntegerField(default=0)
+    docs = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "qa_search_facet_count"
+        constraints = [
+            models.UniqueConstraint(fields=["group_id", "visibility", "network_id"], name="one_facet_count"),
+        ]
+
+    def __str__(self):
+        return f"{self.docs} answers in facet group {self.group_id}"
 
 
 class IndexTerm(models.Model):

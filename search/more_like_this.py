@@ -59,7 +59,7 @@ def candidates(text):
     """The words of ``text`` worth weighing, grouped by stem: no stop words, numbers or words under three letters."""
     found = {}
     for word in words(text):
-        if not _candidate_word(word):
+        if not candidate_word(word):
             continue
         key = stem(word)
         count = found[key].count + 1 if key in found else 1
@@ -100,10 +100,10 @@ def rerank(hits, terms, matched, *, loose=False):
 def keys(*texts):
     """The distinct stems of the words in ``texts`` that could be candidates: what an answer is counted under in the
     count of answers having each word (SQLite; PostgreSQL counts its own lexemes)."""
-    return {stem(word) for text in texts for word in words(text) if _candidate_word(word)}
+    return {stem(word) for text in texts for word in words(text) if candidate_word(word)}
 
 
-def _candidate_word(word):
+def candidate_word(word):
     return len(word) >= MIN_LENGTH and word not in STOP_WORDS and not word.isdigit()
 
 
