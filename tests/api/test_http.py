@@ -1,6 +1,9 @@
 """How the API behaves as HTTP: cursors, ETags, the rate limit, problem documents, no CORS."""
 
 import datetime as dt
+import time
+from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from django.core import signing
@@ -11,6 +14,14 @@ from qa_site.knowledge.models import QuestionPage
 
 from ..factories import make_published_page
 from .conftest import ApiClient, make_token
+
+
+@contextmanager
+def freeze_seconds_later(seconds):
+    """Django's signing reads the clock through time.time: as if ``seconds`` had passed."""
+    later = time.time() + seconds
+    with mock.patch("time.time", return_value=later):
+        yield
 
 
 @pytest.fixture
@@ -80,7 +91,7 @@ def test_cursor_of_one_listing_is_refused_by_another(alice, many_answers):
     [
         "junk",
         "a" * 5000,
-        signing.dumps({"k": "answers", "t": "x", "i": 1}, salt="other"),
+        signing.Signer(salt="other").sign_object({"k": "answers", "t": "x", "i": 1}),
         cursors.make("answers", t="not a date", i=1),
         cursors.make("answers", t="2026-01-01T00:00:00", i="x"),
         cursors.make("search", q="other words", f={}, o=10),
@@ -91,6 +102,15 @@ def test_forged_or_broken_cursors_are_400(alice, many_answers, cursor):
     response = ApiClient(make_token(alice)).get("/api/v1/answers", {"cursor": cursor})
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_page_and_its_cursor_are_the_same_from_one_second_to_the_next(alice, many_answers):
+    api = ApiClient(make_token(alice))
+    first = api.get("/api/v1/answers", {"limit": 5})
+    with freeze_seconds_later(5):
+        again = api.get("/api/v1/answers", {"limit": 5})
+    assert again.json()["next"] == first.json()["next"]
+    assert again["ETag"] == first["ETag"]
 
 
 def test_etag_and_if_none_match(alice, many_answers):
