@@ -58,6 +58,7 @@ from django.utils.crypto import get_random_string
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 
+from qa_site.accounts import sessions
 from subscriptions import access
 
 from . import generation
@@ -234,11 +235,54 @@ def _personal_free(entry):
     return not any("csrfmiddlewaretoken" in chunk or " nonce=" in chunk for chunk in entry.chunks)
 
 
+# What each signed-in reader's page at each address looked up last time: (full path, user id) -> pieces. The next
+# request for it has them read with the session (``sessions.read_also``), in the same query, and uses the values
+# if this page's lookups are exactly those again (same SQL, same parameters); otherwise it looks them up itself.
+EXPECTED_LOOKUPS = 20_000
+_expected = OrderedDict()
+_expected_lock = threading.Lock()
+
+
+def expect_lookups(request):
+    """Called before the session is read: ask for this reader's lookups at this address to be read with it."""
+    sessions.read_also.set(None)
+    sessions.read_also_values.set(None)
+    if request.method != "GET":
+        return
+    owner = sessions.owner_of(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+    if owner is None:
+        return
+    with _expected_lock:
+        pieces = _expected.get((request.get_full_path(), owner))
+    if pieces:
+        sessions.read_also.set(pieces)
+
+
+def _looked_up_for(request, pieces):
+    """The values of ``pieces``: read with the session if they are what was expected, else in a query now."""
+    if not pieces:
+        return ()
+    user = getattr(request, "user", None)
+    read = sessions.read_also_values.get()
+    if read is not None and user is not None and user.is_authenticated and read[0] == str(user.pk):
+        sessions.read_also_values.set(None)
+        if read[1] == pieces:
+            return read[2]
+    values = look_up(pieces)
+    if request.method == "GET" and user is not None and user.is_authenticated:
+        with _expected_lock:
+            _expected[(request.get_full_path(), str(user.pk))] = pieces
+            _expected.move_to_end((request.get_full_path(), str(user.pk)))
+            if len(_expected) > EXPECTED_LOOKUPS:
+                _expected.popitem(last=False)
+    return values
+
+
 def fill(entry, request):
     """The page for this request: the shared parts with this reader's fragments put in, their lookups made in one
-    query."""
+    query (or read with the session: ``expect_lookups``)."""
     wanted = [_lookups(request, name, args) for name, args in entry.fragments]
-    values = iter(look_up([piece for pieces in wanted if pieces for piece in pieces]))
+    values = iter(_looked_up_for(request, [piece for pieces in wanted if pieces for piece in pieces]))
     parts = [entry.chunks[0]]
     for (name, args), pieces, chunk in zip(entry.fragments, wanted, entry.chunks[1:], strict=True):
         looked_up = tuple(next(values) for _ in pieces) if pieces is not None else None
@@ -420,6 +464,7 @@ class AnonymousPageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        expect_lookups(request)
         if (
             request.method == "GET"
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
