@@ -255,6 +255,18 @@ REPLY_ADDRESS_MAX_AGE_DAYS = env_int("REPLY_ADDRESS_MAX_AGE_DAYS", 30, minimum=1
 ANYMAIL = {"WEBHOOK_SECRET": env_str("INBOUND_MAIL_SECRET", "")}
 if ANYMAIL["WEBHOOK_SECRET"] and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
     raise ImproperlyConfigured("INBOUND_MAIL_SECRET must be user:password (HTTP basic auth), e.g. inbound:<random>.")
+# Providers that also sign their posts want their key as well: INBOUND_MAIL_SIGNING_KEY is given to each of them
+# under anymail's name for it (a site receives from one provider).
+INBOUND_MAIL_SIGNING_KEY = env_str("INBOUND_MAIL_SIGNING_KEY", "")
+if INBOUND_MAIL_SIGNING_KEY:
+    for _name in (
+        "MAILGUN_WEBHOOK_SIGNING_KEY",
+        "MAILERSEND_INBOUND_SECRET",
+        "MAILTRAP_INBOUND_SECRET",
+        "POSTAL_WEBHOOK_KEY",
+        "RESEND_INBOUND_SECRET",
+    ):
+        ANYMAIL[_name] = INBOUND_MAIL_SIGNING_KEY
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Wagtail

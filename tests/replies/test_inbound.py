@@ -375,6 +375,31 @@ def test_a_provider_that_needs_more_settings_answers_404(client, db):
     assert response.content.decode().strip() == "Inbound mail from Mailgun is not set up on this site."
 
 
+def test_a_signing_provider_is_open_once_its_key_is_set(client, settings, db):
+    """INBOUND_MAIL_SIGNING_KEY reaches anymail under the provider's own name: Mailgun then checks the signature
+    (and refuses a post without one) instead of answering that it is not set up."""
+    environ = {"INBOUND_MAIL_SIGNING_KEY": "key-abc123"}
+    found = _settings_from_environment(environ)
+    assert found["MAILGUN_WEBHOOK_SIGNING_KEY"] == found["RESEND_INBOUND_SECRET"] == "key-abc123"
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": "key-abc123"}
+    response = client.post(reverse("replies:mailgun_inbound_webhook"), data={"x": "y"}, HTTP_AUTHORIZATION=AUTH)
+    assert response.status_code in (400, 403)
+    assert "not set up" not in response.content.decode()
+
+
+def _settings_from_environment(environ):
+    """The ANYMAIL setting the base settings make from these environment variables (in a process of its own)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = "import json; from qa_site.settings import base; print(json.dumps(base.ANYMAIL))"
+    env = {**os.environ, **environ}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_refusal_is_recorded_in_the_outbox_with_the_change(client, awaiting, alice):
     # Without running after-commit callbacks, the refusal waits in the outbox like any other side effect.
     raw = eml("adviser_empty.eml", to=address(awaiting, alice, "a"), sender="alice@example.test")
