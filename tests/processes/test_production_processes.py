@@ -489,6 +489,19 @@ def test_two_schedulers_run_each_turn_once(whole, visitor):
     finally:
         first.signal_group(signal.SIGCONT)
     watch.lap("the second scheduler took a turn while the first was paused")
+    # And the other way round: one scheduler may win every turn once both run (seen once: the second took all 16).
+    second.signal_group(signal.SIGSTOP)
+    try:
+        wait_for(
+            "the first scheduler taking a turn of the relay",
+            lambda: observe() and any(job == RELAY and who == "first" for job, _, who in turns),
+            timeout=30,
+            interval=0.25,
+            log=first,
+        )
+    finally:
+        second.signal_group(signal.SIGCONT)
+    watch.lap("the first scheduler took a turn while the second was paused")
     while time.monotonic() - watch.started < 35:  # both running again, for a few more turns of the relay
         observe()
         time.sleep(0.25)
