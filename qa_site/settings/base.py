@@ -120,7 +120,8 @@ DATABASE_URL = env_url(
     schemes=("sqlite", "postgres", "postgresql"),
 )
 # Connections are kept for DB_CONN_MAX_AGE seconds (0: a new one per request) and checked before reuse, so a
-# database restart costs one failed check, not an error page.
+# database restart costs one failed check, not an error page (on PostgreSQL without a round trip while the
+# connection is quiet: qa_site/postgresql/base.py).
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600, minimum=0), conn_health_checks=True
@@ -137,6 +138,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wagtail's search and Django's admin tooling work the same on SQLite.
 else:
     INSTALLED_APPS.append("django.contrib.postgres")
+    # Django's PostgreSQL backend, checking a kept connection without a round trip when it is quiet
+    # (qa_site/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "qa_site.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -9,6 +9,7 @@ Skipped unless ``DATABASE_URL`` names a PostgreSQL server that answers and Debia
 (CI's second pass has both).
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -350,6 +351,69 @@ def test_redis_killed_pages_answer_and_a_question_waits_then_is_routed_once_redi
 
 
 # --- 3. A worker killed in the middle of a job
+
+
+def tcp_ports(pids):
+    """The local ports of the TCP sockets the processes ``pids`` hold open (from /proc)."""
+    inodes = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def test_database_ends_the_web_servers_connections_the_next_pages_are_served(whole, visitor):
+    """The web workers keep their database connections between requests, and check a kept one without a round
+    trip when it looks quiet (qa_site/postgresql/base.py). Ended by the server (as by a restart), each is
+    replaced when the next request comes: no error page."""
+    stack = whole
+    feed = feedparser.parse(stack.http("/feeds/latest.rss").text)
+    assert feed.entries, "the feed lists no answer to read"
+    answer_path = urlsplit(feed.entries[0].link).path
+    adviser = visitor()
+    adviser.sign_in(ADVISER)
+    for _ in range(8):  # each web worker serves some, on the connection it keeps
+        assert adviser.get(answer_path).status_code == 200
+        assert stack.http("/").status_code == 200
+
+    web = stack.processes["web"].pid
+    log = stack.processes["web"].log_path
+    logged_before = log.stat().st_size
+    ports = tcp_ports([web, *children(web)])
+    ended = stack.database.rows(
+        "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND client_port = ANY(%s)",
+        [sorted(ports)],
+    )
+    assert ended, f"found no connection of the web server (pid {web}) to PostgreSQL among its TCP ports {ports}"
+    assert all(done for _pid, done in ended)
+    wait_for(
+        "the server to end the web workers' connections",
+        lambda: not stack.database.rows("SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s)", [[p for p, _ in ended]]),
+        timeout=30,
+    )
+
+    for _ in range(8):
+        page = adviser.get(answer_path)
+        assert page.status_code == 200, f"the answer page answered {page.status_code} after the connections ended"
+        assert "Sign out" in page.text, "the answer page no longer shows the adviser signed in"
+        for path in ("/", "/search/?q=trustees"):
+            response = stack.http(path)
+            assert response.status_code == 200, f"GET {path} answered {response.status_code} once they had ended"
+    logged = log.read_bytes()[logged_before:].decode(errors="replace")
+    assert "Traceback" not in logged, logged
+    assert stack.processes["web"].pid == web
 
 
 def test_worker_killed_mid_job_the_job_completes_later_once(whole, visitor):

@@ -1,0 +1,108 @@
+"""The PostgreSQL backend (qa_site/postgresql/base.py). Its health check: a kept connection that is idle and has
+heard nothing from the server is used without a ``SELECT 1`` first; one the server has ended is closed and replaced,
+so the request that finds it is served.
+
+Each test opens its own connections to the test database (outside the test's transaction), as a web process keeps
+one between requests; ``pg_stat_activity`` shows what each has last sent to the server.
+"""
+
+import time
+
+import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.utils import load_backend
+
+from qa_site.postgresql.base import DatabaseWrapper
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL (CI does)")
+
+
+def kept_connection():
+    """A connection as production keeps one: kept for 10 minutes, health checks on."""
+    settings = {**connections[DEFAULT_DB_ALIAS].settings_dict, "CONN_MAX_AGE": 600, "CONN_HEALTH_CHECKS": True}
+    return load_backend(settings["ENGINE"]).DatabaseWrapper(settings, DEFAULT_DB_ALIAS)
+
+
+@pytest.fixture
+def kept():
+    made = []
+
+    def make():
+        made.append(kept_connection())
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()
+
+
+def backend_pid(wrapper):
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def next_request(wrapper):
+    """What Django does to a kept connection between requests and at the next request's first query."""
+    wrapper.close_if_unusable_or_obsolete()  # request_finished / request_started
+    wrapper.close_if_health_check_failed()  # the first cursor of the request
+
+
+def last_sent(observer, pid):
+    with observer.cursor() as cursor:
+        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def test_settings_use_the_projects_backend(db):
+    assert connection.settings_dict["ENGINE"] == "qa_site.postgresql"
+    assert isinstance(connections[DEFAULT_DB_ALIAS], DatabaseWrapper)
+
+
+def test_a_quiet_kept_connection_is_used_without_a_round_trip(db, kept):
+    web, observer = kept(), kept()
+    pid = backend_pid(web)
+    with web.cursor() as cursor:
+        cursor.execute("SELECT 'the last page''s query'")
+
+    next_request(web)
+
+    assert web.health_check_done
+    assert web.connection is not None
+    assert not web.connection.closed
+    assert last_sent(observer, pid) == "SELECT 'the last page''s query'"  # no SELECT 1 went to the server
+    assert backend_pid(web) == pid  # the same connection serves the request
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(db, kept):
+    web, observer = kept(), kept()
+    pid = backend_pid(web)
+    with observer.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 30
+    while last_sent(observer, pid) is not None:
+        assert time.monotonic() < deadline, f"the server did not end connection {pid} within 30 s"
+        time.sleep(0.05)
+
+    next_request(web)
+
+    assert web.connection is None  # closed by the check, not left for the page's query to fail on
+    new_pid = backend_pid(web)  # the request's query opens a new connection and succeeds
+    assert new_pid != pid
+
+
+def test_a_connection_left_in_a_transaction_gets_the_full_check(db, kept):
+    web, observer = kept(), kept()
+    pid = backend_pid(web)
+    web.connection.execute("BEGIN")  # below Django: a transaction it does not know of
+    try:
+        web.health_check_done = False
+        web.close_if_health_check_failed()
+        assert last_sent(observer, pid) == "SELECT 1"
+    finally:
+        web.connection.execute("ROLLBACK")
