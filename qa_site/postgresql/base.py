@@ -1,4 +1,5 @@
-"""PostgreSQL through Django's own backend, with the health check of a kept connection made without a round trip.
+"""PostgreSQL through Django's own backend, with the health check of a kept connection made without a round trip,
+and a cursor binding its parameters on the server for the statement every signed-in request runs.
 
 With ``CONN_HEALTH_CHECKS`` Django checks a kept connection at the start of every request that uses the database by
 sending ``SELECT 1`` and waiting for the answer. On a signed-in reader's cached page that doubled the work: the
@@ -14,11 +15,20 @@ sends ``SELECT 1`` and closes the connection if that fails, so the request opens
 
 What this does not see, nor does Django's check see in time: a server that vanished without closing anything (a
 cable pulled). There ``SELECT 1`` would wait for TCP's timeout just as the page's own query does.
+
+``bound_cursor()``: Django binds parameters on the client (the values written into the statement's text), which
+some ORM queries need, and so PostgreSQL parses and plans every statement afresh. The session's own statement
+(``qa_site/accounts/sessions.py``: fixed SQL, run on every signed-in request) goes through this cursor instead: its
+values are sent apart and, with ``OPTIONS["prepare_session_statements"]`` (settings: ``DB_PREPARED_STATEMENTS``, on
+by default), the statement is prepared once per connection, so the server neither parses nor plans it again.
+Django's own cursors never prepare (client-side binding cannot), so nothing else changes. Behind PgBouncer in
+transaction mode, prepared statements need PgBouncer 1.21 or later with ``max_prepared_statements`` set; otherwise
+turn them off.
 """
 
 import select
 
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 
 try:
     import psycopg
@@ -29,7 +39,45 @@ except ImportError:  # psycopg2: Django's own check throughout
 __all__ = ["DatabaseWrapper"]
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor, sql, params):
+        """The statement with its values, for a ``bound_cursor()`` too (Django's asks a client-side binding
+        cursor's text, which a statement bound on the server does not have): for the query log of tests and
+        ``DEBUG``, and error reports."""
+        if pq is not None and not isinstance(cursor, psycopg.ClientCursor):
+            try:
+                return self.compose_sql(sql, params)
+            except psycopg.errors.DataError:
+                return None
+        return super().last_executed_query(cursor, sql, params)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        params.pop("prepare_session_statements", None)  # ours, not libpq's
+        return params
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        if pq is not None and self.settings_dict["OPTIONS"].get("prepare_session_statements"):
+            # Only server-side binding cursors prepare; Django's own (client-side binding) never do.
+            connection.prepare_threshold = 0
+        return connection
+
+    def bound_cursor(self):
+        """A cursor as ``cursor()`` gives (logged, counted, errors translated) whose parameters are sent apart from
+        the statement, and whose statements are prepared when the settings say so: for fixed SQL whose parameters
+        are plain values (no ``IN %s`` lists, no parameters Django would write into ``GROUP BY``)."""
+        if pq is None:
+            return self.cursor()
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            return self._prepare_cursor(base.ServerBindingCursor(self.connection))
+
     def close_if_health_check_failed(self):
         if (
             pq is not None

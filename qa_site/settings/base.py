@@ -138,9 +138,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wagtail's search and Django's admin tooling work the same on SQLite.
 else:
     INSTALLED_APPS.append("django.contrib.postgres")
-    # Django's PostgreSQL backend, checking a kept connection without a round trip when it is quiet
-    # (qa_site/postgresql/base.py).
+    # Django's PostgreSQL backend, checking a kept connection without a round trip when it is quiet, and preparing
+    # the statement that reads a signed-in request's session once per connection (qa_site/postgresql/base.py; turn
+    # off behind PgBouncer older than 1.21 in transaction mode).
     DATABASES["default"]["ENGINE"] = "qa_site.postgresql"
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_session_statements"] = env_bool(
+        "DB_PREPARED_STATEMENTS", True
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

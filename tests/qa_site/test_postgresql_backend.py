@@ -1,6 +1,6 @@
 """The PostgreSQL backend (qa_site/postgresql/base.py). Its health check: a kept connection that is idle and has
 heard nothing from the server is used without a ``SELECT 1`` first; one the server has ended is closed and replaced,
-so the request that finds it is served.
+so the request that finds it is served. The session's statement is prepared once per connection, and nothing else.
 
 Each test opens its own connections to the test database (outside the test's transaction), as a web process keeps
 one between requests; ``pg_stat_activity`` shows what each has last sent to the server.
@@ -11,8 +11,10 @@ import time
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.utils import load_backend
+from django.test.utils import CaptureQueriesContext
 
 from qa_site.postgresql.base import DatabaseWrapper
+from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +108,41 @@ def test_a_connection_left_in_a_transaction_gets_the_full_check(db, kept):
         assert last_sent(observer, pid) == "SELECT 1"
     finally:
         web.connection.execute("ROLLBACK")
+
+
+def prepared_statements(wrapper):
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_session_statement_is_prepared_once_per_connection(db, client):
+    client.force_login(UserFactory())
+    for _ in range(3):
+        assert client.get("/account/").status_code == 200
+    prepared = prepared_statements(connections[DEFAULT_DB_ALIAS])
+    for _ in range(3):
+        assert client.get("/account/").status_code == 200
+
+    assert prepared  # the session, read with its user once the process knows whose it is (and before, without)
+    assert all('FROM "django_session"' in statement for statement in prepared), prepared  # and nothing of Django's
+    assert prepared_statements(connections[DEFAULT_DB_ALIAS]) == prepared  # the same statements, used again
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/account/")
+    session_read = queries.captured_queries[0]["sql"]  # the query log shows it with its values, as Django's own
+    assert session_read.startswith('SELECT "django_session"."session_data"')
+    assert client.session.session_key in session_read
+
+
+def test_with_prepared_statements_off_nothing_is_prepared(db):
+    settings = connections[DEFAULT_DB_ALIAS].settings_dict
+    settings = {**settings, "OPTIONS": {**settings["OPTIONS"], "prepare_session_statements": False}}
+    wrapper = load_backend(settings["ENGINE"]).DatabaseWrapper(settings, DEFAULT_DB_ALIAS)
+    try:
+        for _ in range(3):
+            with wrapper.bound_cursor() as cursor:
+                cursor.execute("SELECT %s::int + 1", [1])
+                assert cursor.fetchone() == (2,)
+        assert prepared_statements(wrapper) == []
+    finally:
+        wrapper.close()
