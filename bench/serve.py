@@ -11,6 +11,11 @@ process (``gunicorn qa_site.wsgi --config gunicorn.conf.py``: WEB_CONCURRENCY sy
 - the baseline: a static file (css/site.css through WhiteNoise, as in production), measured before every page and
   once more at the end; each page's ratio uses the mean of the static runs just before and after it.
 
+The stacks at one size are set up and served at once, then measured in turn page by page (SQLite's static file and
+home page, PostgreSQL's static file and home page, then the next page …), so that PostgreSQL ÷ SQLite compares
+figures taken within a minute of each other: this machine's speed drifts by a third over a quarter of an hour, which
+measuring one stack after the other showed as a difference between the stacks.
+
 Workers are not recycled during the run (``--max-requests 0`` is added to the command): a new worker loads the
 application again (~2 s of CPU here), so a replacement in a 10-second measurement would measure a start-up.
 gunicorn.conf.py replaces a worker after 100,000 requests (``WEB_MAX_REQUESTS``; it was 1,000, which at these rates
@@ -36,6 +41,7 @@ req/s as a share of SQLite's. The figures also go to bench/out/serve.json.
     .venv/bin/python bench/serve.py --sizes 1000 --seconds 3          # a quick functional check
     .venv/bin/python bench/serve.py --stacks postgres --sizes 10000 --reuse
     .venv/bin/python bench/serve.py --sizes 10000 --max-requests config   # workers recycled as in production
+    .venv/bin/python bench/serve.py --sizes 10000 --reuse --pages "answer (adviser)" "widget JSON"
 
 ``--reuse`` keeps a bench database that already holds exactly that many answers (the bench's network, adviser
 and widget key are added if missing). Needs PostgreSQL at --postgres-url and Redis at --redis-url for the
@@ -574,8 +580,22 @@ def check_pages(base, info, pages):
     return problems
 
 
-def measure_stack(stack, size, load, args, secret_key):
-    """Set up, serve and measure one stack at one size: a dict of what was found."""
+@dataclass
+class Served:
+    """One stack at one size, set up and being served."""
+
+    stack: str
+    size: int
+    info: dict
+    command: str
+    problems: dict
+    base: str
+    log: "ServerLog"
+    server: Process
+
+
+def serve_stack(stack, size, args, secret_key):
+    """Set up one stack at one size and start its web server (the caller stops ``.server``)."""
     workdir = WORK_DIR / f"{stack}-{size}"
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -598,38 +618,69 @@ def measure_stack(stack, size, load, args, secret_key):
         problems = check_pages(base, info, info["paths"])
         if STATIC in problems:
             raise BenchError(f"the static file {info['paths'][STATIC]} answered {problems[STATIC]}")
-        cookie = [f"Cookie: {info['cookie']}"]
-        log = ServerLog(workdir / "gunicorn.log")
+    except BaseException:
+        server.stop(timeout=30)
+        raise
+    return Served(stack, size, info, command, problems, base, ServerLog(workdir / "gunicorn.log"), server)
 
-        def measure(name):
-            url, headers = base + info["paths"][name], cookie if name == SIGNED_IN else []
+
+def measure_size(stacks, size, load, args, secret_key, failures):
+    """Set up and serve every stack at one size, then measure them in turn, page by page (for each page, each stack
+    measures the static file then the page), so that a change in the machine's speed during the run falls on every
+    stack alike. A list of dicts, one per stack measured."""
+    with contextlib.ExitStack() as stop:
+        served = []
+        for stack in stacks:
+            print(f"\n== {stack}, {size:,} answers ==", flush=True)
+            try:
+                one = serve_stack(stack, size, args, secret_key)
+            except BenchError as exc:
+                print(f"  FAILED: {exc}", flush=True)
+                failures.append(f"{stack} at {size:,}: {str(exc).splitlines()[0]}")
+                continue
+            stop.callback(one.server.stop, timeout=30)
+            served.append(one)
+        if not served:
+            return []
+
+        def measure(one, name):
+            url = one.base + one.info["paths"][name]
+            headers = [f"Cookie: {one.info['cookie']}"] if name == SIGNED_IN else []
             load.run(url, headers, seconds=1)  # warm-up: every worker has it cached
-            log.mark()
-            result = log.annotate(load.run(url, headers))
-            print(f"    {name:20} {result.summary()}", flush=True)
+            one.log.mark()
+            result = one.log.annotate(load.run(url, headers))
+            print(f"    {one.stack:8} {name:20} {result.summary()}", flush=True)
             return result
 
-        load.run(base + info["paths"][STATIC], seconds=2)  # and every worker has booted
-        print("  measuring (the static file before every page and at the end):", flush=True)
-        statics, results = [], {}
+        for one in served:
+            load.run(one.base + one.info["paths"][STATIC], seconds=2)  # and every worker has booted
+        stacks_named = " and ".join(one.stack for one in served)
+        print(f"\n== measuring {stacks_named} at {size:,} answers, in turn for each page", flush=True)
+        print("   (each stack's static file before every page and at the end):", flush=True)
+        statics = {one.stack: [] for one in served}
+        results = {one.stack: {} for one in served}
         for index, name in enumerate(PAGES):
-            if index % args.static_every == 0:
-                statics.append((index, measure(STATIC)))
-            if name not in problems:
-                results[name] = measure(name)
-        statics.append((len(PAGES), measure(STATIC)))
-    finally:
-        server.stop(timeout=30)
-    return {
-        "stack": stack,
-        "size": size,
-        "info": info,
-        "command": command,
-        "problems": problems,
-        "statics": [(index, asdict(result)) for index, result in statics],
-        "results": {name: asdict(result) for name, result in results.items()},
-        "load_average": os.getloadavg(),
-    }
+            for one in served:
+                if index % args.static_every == 0:
+                    statics[one.stack].append((index, measure(one, STATIC)))
+                if name not in one.problems:
+                    results[one.stack][name] = measure(one, name)
+        for one in served:
+            statics[one.stack].append((len(PAGES), measure(one, STATIC)))
+        load_average = os.getloadavg()
+    return [
+        {
+            "stack": one.stack,
+            "size": size,
+            "info": one.info,
+            "command": one.command,
+            "problems": one.problems,
+            "statics": [(index, asdict(result)) for index, result in statics[one.stack]],
+            "results": {name: asdict(result) for name, result in results[one.stack].items()},
+            "load_average": load_average,
+        }
+        for one in served
+    ]
 
 
 class ServerLog:
@@ -832,6 +883,9 @@ def parse_args():
         help="gunicorn's --max-requests for the run. Default 0: workers are never recycled, so the figures are the "
         "steady state. 'config' keeps gunicorn.conf.py's (WEB_MAX_REQUESTS, 100,000 ± a tenth), as in production",
     )
+    parser.add_argument(
+        "--pages", nargs="+", choices=PAGES, metavar="PAGE", help=f"measure only these (default: {', '.join(PAGES)})"
+    )
     parser.add_argument("--static-every", type=int, default=1, help="measure the static file before every Nth page")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rare-word", default=RARE_TERMS[0], help=f"default {RARE_TERMS[0]}")
@@ -852,6 +906,9 @@ def main():
     if sys.argv[1:2] == ["_prepare"]:
         return prepare(sys.argv[2:])
     args = parse_args()
+    if args.pages:
+        PAGES[:] = [name for name in PAGES if name in args.pages]
+        TARGETS[:] = [(name, least) for name, least in TARGETS if name in args.pages]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the servers are stopped on the way out
     load = LoadGenerator(seconds=args.seconds, connections=args.connections)
     print(f"Command: {' '.join([Path(sys.executable).name, *sys.argv])}")
@@ -864,19 +921,20 @@ def main():
 
     secret_key = secrets.token_urlsafe(50)
     runs, skipped, failures = [], [], []
+    stacks = []
     for stack in args.stacks:
         reason = stack_unavailable(stack, args)
         if reason:
             print(f"\nSkipping the {stack} stack: {reason}")
             skipped.append(f"{stack}: skipped ({reason})")
-            continue
-        for size in args.sizes:
-            print(f"\n== {stack}, {size:,} answers ==", flush=True)
-            try:
-                runs.append(measure_stack(stack, size, load, args, secret_key))
-            except BenchError as exc:
-                print(f"  FAILED: {exc}", flush=True)
-                failures.append(f"{stack} at {size:,}: {str(exc).splitlines()[0]}")
+        else:
+            stacks.append(stack)
+    for size in args.sizes if stacks else []:
+        try:
+            runs += measure_size(stacks, size, load, args, secret_key, failures)
+        except BenchError as exc:
+            print(f"  FAILED: {exc}", flush=True)
+            failures.append(f"{' and '.join(stacks)} at {size:,}: {str(exc).splitlines()[0]}")
 
     if not runs:
         print("\nNothing was measured:")
@@ -904,6 +962,6 @@ def main():
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except KeyboardInterrupt:  # the servers were stopped on the way out (measure_stack's finally)
+    except KeyboardInterrupt:  # the servers were stopped on the way out (measure_size's ExitStack)
         print("\nInterrupted.", file=sys.stderr)
         sys.exit(130)
