@@ -83,25 +83,33 @@ def _placeholders(values):
     return ", ".join(["%s"] * len(values))
 
 
-def _where(audience: Audience, filters: Filters, *, exclude_page_ids=()):
-    """SQL conditions on ``e`` (``qa_search_entry``) for who may see a row and the chosen filters."""
+def _conditions(audience: Audience, filters: Filters, *, row="e", group="e"):
+    """SQL conditions (a list) and their parameters for who may see an answer and the chosen filters: the
+    visibility and network are columns of ``row``, the expert, topic and year columns of ``group`` (one table for
+    the index, ``qa_search_entry``; the counts table and its facet group for the counts kept)."""
     clauses, params = [], []
     if not audience.everything:
-        visible = ["e.visibility = %s"]
+        visible = [f"{row}.visibility = %s"]
         params.append("public")
         if audience.network_ids:
             ids = sorted(audience.network_ids)
-            visible.append(f"(e.visibility = %s AND e.network_id IN ({_placeholders(ids)}))")
+            visible.append(f"({row}.visibility = %s AND {row}.network_id IN ({_placeholders(ids)}))")
             params += ["network", *ids]
         if audience.expert_id:
-            visible.append("(e.visibility = %s AND e.expert_id = %s)")
+            visible.append(f"({row}.visibility = %s AND {group}.expert_id = %s)")
             params += ["network", audience.expert_id]
         clauses.append("(" + " OR ".join(visible) + ")")
     for column in ("topic_id", "expert_id", "year"):
         value = getattr(filters, column)
         if value is not None:
-            clauses.append(f"e.{column} = %s")
+            clauses.append(f"{group}.{column} = %s")
             params.append(value)
+    return clauses, params
+
+
+def _where(audience: Audience, filters: Filters, *, exclude_page_ids=()):
+    """SQL conditions on ``e`` (``qa_search_entry``) for who may see a row and the chosen filters."""
+    clauses, params = _conditions(audience, filters)
     if exclude_page_ids:
         clauses.append(f"e.page_id NOT IN ({_placeholders(exclude_page_ids)})")
         params += list(exclude_page_ids)
@@ -110,25 +118,8 @@ def _where(audience: Audience, filters: Filters, *, exclude_page_ids=()):
 
 def _seen(ask):
     """SQL for (gid, n): the answers the reader may see with the chosen filters, per facet group, from the counts
-    kept in ``qa_search_facet_count`` (the same rule as the tags ``tagged`` asks for)."""
-    clauses, params = [], []
-    audience, filters = ask.audience, ask.filters
-    if not audience.everything:
-        visible = ["c.visibility = %s"]
-        params.append("public")
-        if audience.network_ids:
-            ids = sorted(audience.network_ids)
-            visible.append(f"(c.visibility = %s AND c.network_id IN ({_placeholders(ids)}))")
-            params += ["network", *ids]
-        if audience.expert_id:
-            visible.append("(c.visibility = %s AND g.expert_id = %s)")
-            params += ["network", audience.expert_id]
-        clauses.append("(" + " OR ".join(visible) + ")")
-    for column in ("topic_id", "expert_id", "year"):
-        value = getattr(filters, column)
-        if value is not None:
-            clauses.append(f"g.{column} = %s")
-            params.append(value)
+    kept in ``qa_search_facet_count`` (by the same rule as ``_where``)."""
+    clauses, params = _conditions(ask.audience, ask.filters, row="c", group="g")
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
     sql = (
         "SELECT c.group_id AS gid, SUM(c.docs) AS n FROM qa_search_facet_count c "
