@@ -92,11 +92,14 @@ class SessionStore(db.SessionStore):
             sql += f" FROM {table}"
         sql += f" WHERE {table}.{quote('session_key')} = %s AND {table}.{quote('expire_date')} > %s"
         params += [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())]
-        # On PostgreSQL the values are sent apart from the statement (qa_site/postgresql/base.py): a third of the
-        # server's work for this statement, run on every signed-in request.
-        with getattr(connection, "bound_cursor", connection.cursor)() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
+        # On PostgreSQL the statement is bound on the server and prepared once per connection
+        # (qa_site/postgresql/base.py): it is run on every signed-in request.
+        if hasattr(connection, "fetch_one"):
+            row = connection.fetch_one(sql, params)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
         if row is None:
             self._session_key = None
             return None

@@ -24,10 +24,16 @@ by default), the statement is prepared once per connection, so the server neithe
 Django's own cursors never prepare (client-side binding cannot), so nothing else changes. Behind PgBouncer in
 transaction mode, prepared statements need PgBouncer 1.21 or later with ``max_prepared_statements`` set; otherwise
 turn them off.
+
+A prepared statement outlives a migration that changes the type of a column it returns: the server then refuses it
+on every use ("cached plan must not change result type"), which would fail every signed-in request on that
+connection until it was replaced. ``fetch_one()`` takes that refusal as the sign to close the connection and read
+again on a new one, where the statement is prepared afresh.
 """
 
 import select
 
+from django.db import NotSupportedError
 from django.db.backends.postgresql import base, operations
 
 try:
@@ -77,6 +83,25 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.ensure_connection()
         with self.wrap_database_errors:
             return self._prepare_cursor(base.ServerBindingCursor(self.connection))
+
+    def fetch_one(self, sql, params):
+        """The first row of a fixed statement through ``bound_cursor()``; read again on a new connection if the
+        server refuses a statement prepared before a migration changed what it returns (outside a transaction)."""
+        try:
+            with self.bound_cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        except NotSupportedError as error:
+            if (
+                pq is None
+                or self.in_atomic_block
+                or not isinstance(error.__cause__, psycopg.errors.FeatureNotSupported)
+            ):
+                raise
+            self.close()
+        with self.bound_cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
 
     def close_if_health_check_failed(self):
         if (

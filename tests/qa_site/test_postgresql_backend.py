@@ -146,3 +146,25 @@ def test_with_prepared_statements_off_nothing_is_prepared(db):
         assert prepared_statements(wrapper) == []
     finally:
         wrapper.close()
+
+
+def test_a_statement_prepared_before_a_migration_changed_its_columns_is_prepared_again(db, kept):
+    web, migration = kept(), kept()
+    table = "qa_test_prepared_read"
+    with migration.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, name varchar(10))")
+        cursor.execute(f"INSERT INTO {table} VALUES (1, 'Jo')")
+    try:
+        read = f"SELECT name FROM {table} WHERE id = %s"
+        assert web.fetch_one(read, [1]) == ("Jo",)
+        pid = backend_pid(web)
+        with migration.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(40)")
+
+        assert web.fetch_one(read, [1]) == ("Jo",)  # the server refused the old one; a new connection read it
+        assert backend_pid(web) != pid
+        assert web.fetch_one(read, [1]) == ("Jo",)
+    finally:
+        with migration.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
