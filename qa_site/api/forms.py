@@ -23,6 +23,10 @@ class TokenForm(forms.Form):
         },
     )
 
+    # A value of the page that showed the form: the same form sent again (a reload of the page that showed the new
+    # token, a second click) makes no second token.
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:

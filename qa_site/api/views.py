@@ -1,5 +1,7 @@
 """A person's API tokens, on their account (``/account/api-tokens/``): make one (shown once), see them, revoke one."""
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -9,6 +11,13 @@ from django.views.decorators.http import require_POST
 from . import tokens
 from .forms import TokenForm
 from .models import ApiToken
+
+SENT_FORMS = "api_token_forms_sent"  # in the session: the last forms that made a token
+KEPT_SENT_FORMS = 20
+
+
+def _fresh_form():
+    return TokenForm(initial={"once": secrets.token_urlsafe(16)})
 
 
 def _page(request, form, *, new_token=None, status=200):
@@ -26,16 +35,27 @@ def _page(request, form, *, new_token=None, status=200):
 def token_list(request):
     """The list and the form; a POST makes a token and shows it on this response only (never stored, never again)."""
     if request.method != "POST":
-        return _page(request, TokenForm())
+        return _page(request, _fresh_form())
     form = TokenForm(request.POST)
     if form.is_valid():
+        once = form.cleaned_data.pop("once")
+        sent = request.session.get(SENT_FORMS, [])
+        if once and once in sent:
+            messages.info(
+                request,
+                "That form had already made your token, so no second one was made. A token is shown only once: "
+                "if you did not copy it, revoke it below and make another.",
+            )
+            return redirect("api_tokens:list")
         try:
             record, token = tokens.token_create(user=request.user, **form.cleaned_data)
         except tokens.TokenRefused as exc:
             form.add_error(None, str(exc))
         else:
+            if once:
+                request.session[SENT_FORMS] = [*sent, once][-KEPT_SENT_FORMS:]
             messages.success(request, f"Your token “{record.name}” has been made: copy it now, it is shown only once.")
-            return _page(request, TokenForm(), new_token=token)
+            return _page(request, _fresh_form(), new_token=token)
     return _page(request, form, status=400)
 
 

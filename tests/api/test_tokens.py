@@ -75,6 +75,27 @@ def test_token_is_shown_once_on_the_account_page(client, alice):
     assert "Never" in again  # not used yet
 
 
+def test_the_same_form_sent_again_makes_no_second_token(client, alice):
+    client.force_login(alice)
+    page = client.get(TOKENS_URL).content.decode()
+    once = page.split('name="once" value="')[1].split('"')[0]
+    sent = {"name": "Our case system", "scopes": ["read"], "once": once}
+
+    first = client.post(TOKENS_URL, sent)
+    again = client.post(TOKENS_URL, sent, follow=True)  # a reload of the page that showed the token
+
+    assert first.status_code == 200
+    assert 'data-testid="token"' in first.content.decode()
+    assert ApiToken.objects.filter(user=alice).count() == 1
+    body = again.content.decode()
+    assert "That form had already made your token, so no second one was made." in body
+    assert 'data-testid="token"' not in body
+    fresh = first.content.decode().split('name="once" value="')[1].split('"')[0]
+    assert fresh != once  # the page showing the token offers a new form, which makes another
+    assert client.post(TOKENS_URL, {**sent, "once": fresh}).status_code == 200
+    assert ApiToken.objects.filter(user=alice).count() == 2
+
+
 def test_token_form_refuses_bad_input_and_makes_nothing(client, alice):
     client.force_login(alice)
 

@@ -64,8 +64,14 @@ def test_an_adviser_makes_an_api_token_uses_it_and_revokes_it(live_server, new_p
     assert status == 200, body
     assert topic.title in [item["title"] for item in body["items"]]
 
-    # Opened again (a fresh GET: reloading would send the form again and make a second token), the page shows the
-    # token's name but never the token.
+    # She reloads the page that showed the token: the browser sends the form again, and no second token is made.
+    page.reload()
+    expect(page.get_by_text("That form had already made your token, so no second one was made.")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/account/api-tokens/")
+    expect(page.get_by_test_id("tokens").locator("tbody").get_by_role("row")).to_have_count(1)
+    check_page(page)
+
+    # Opened again, the page shows the token's name but never the token.
     page.goto("/account/api-tokens/")
     expect(page.get_by_test_id("tokens").locator("tbody").get_by_role("row")).to_have_count(1)
     expect(page.get_by_test_id("tokens").get_by_role("row").filter(has_text="Our case system")).to_be_visible()
