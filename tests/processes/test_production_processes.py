@@ -539,33 +539,25 @@ def test_two_schedulers_run_each_turn_once(whole, visitor):
     wait_for(f"the SLA reminder for “{title}”", reminders, timeout=60, interval=0.25, log=lambda: stack.logs("worker"))
     watch.lap("reminder e-mail received")
 
-    # Whichever scheduler looks first takes a turn, often the same one every time: pause the first until the second
-    # has taken a turn of the relay, so both have run turns; then let them both compete again.
-    first.signal_group(signal.SIGSTOP)
-    try:
-        wait_for(
-            "the second scheduler taking a turn of the relay",
-            lambda: observe() and any(job == RELAY and who == "second" for job, _, who in turns),
-            timeout=30,
-            interval=0.25,
-            log=second,
-        )
-    finally:
-        first.signal_group(signal.SIGCONT)
-    watch.lap("the second scheduler took a turn while the first was paused")
-    # And the other way round: one scheduler may win every turn once both run (seen once: the second took all 16).
-    second.signal_group(signal.SIGSTOP)
-    try:
-        wait_for(
-            "the first scheduler taking a turn of the relay",
-            lambda: observe() and any(job == RELAY and who == "first" for job, _, who in turns),
-            timeout=30,
-            interval=0.25,
-            log=first,
-        )
-    finally:
-        second.signal_group(signal.SIGCONT)
-    watch.lap("the first scheduler took a turn while the second was paused")
+    def paused_until_the_other_takes_a_turn(paused, name, other, other_name):
+        paused.signal_group(signal.SIGSTOP)
+        try:
+            wait_for(
+                f"the {other_name} scheduler taking a turn of the relay",
+                lambda: observe() and any(job == RELAY and who == other_name for job, _, who in turns),
+                timeout=30,
+                interval=0.25,
+                log=other,
+            )
+        finally:
+            paused.signal_group(signal.SIGCONT)
+        watch.lap(f"the {other_name} scheduler took a turn while the {name} was paused")
+
+    # Whichever scheduler looks first takes a turn, often the same one every time, and one may win every turn once
+    # both run (seen once: the second took all 16): pause each in turn until the other has taken a turn of the relay,
+    # so both have run turns; then let them both compete again.
+    paused_until_the_other_takes_a_turn(first, "first", second, "second")
+    paused_until_the_other_takes_a_turn(second, "second", first, "first")
     while time.monotonic() - watch.started < 35:  # both running again, for a few more turns of the relay
         observe()
         time.sleep(0.25)
