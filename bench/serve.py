@@ -14,7 +14,9 @@ process (``gunicorn qa_site.wsgi --config gunicorn.conf.py``: WEB_CONCURRENCY sy
 The stacks at one size are set up and served at once, then measured in turn page by page (SQLite's static file and
 home page, PostgreSQL's static file and home page, then the next page …), so that PostgreSQL ÷ SQLite compares
 figures taken within a minute of each other: this machine's speed drifts by a third over a quarter of an hour, which
-measuring one stack after the other showed as a difference between the stacks.
+measuring one stack after the other showed as a difference between the stacks. Which stack goes first alternates
+from page to page. ``--rounds N`` measures every page N times, round after round; a page's figure is then its
+median round, against the static runs either side of that round.
 
 Workers are not recycled during the run (``--max-requests 0`` is added to the command): a new worker loads the
 application again (~2 s of CPU here), so a replacement in a 10-second measurement would measure a start-up.
@@ -195,9 +197,10 @@ def bench_paths(widget_key, rare, common):
 
 
 def count_queries(paths, cookie):
-    """{page name: SQL queries of the second of two requests} through Django's test client, each request from a
-    fresh client holding only ``cookie`` for signed-in pages (as wrk sends them); a status other than 200 is given
-    as "HTTP <status>"."""
+    """{page name: SQL queries of a request served from the cache} through Django's test client, each request from
+    a fresh client holding only ``cookie`` for signed-in pages (as wrk sends them); a status other than 200 is given
+    as "HTTP <status>". The fewest of three requests after a warm-up: a process re-reads the publication token at
+    most once a second (PUBLICATION_GENERATION_LOCAL_SECONDS), one query more on the request that falls due."""
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -212,9 +215,15 @@ def count_queries(paths, cookie):
     counts = {}
     for name, (path, signed_in) in paths.items():
         client(signed_in).get(path)  # warm-up: fills the caches (this process's, or Redis)
-        with CaptureQueriesContext(connection) as queries:
-            response = client(signed_in).get(path)
-        counts[name] = len(queries) if response.status_code == 200 else f"HTTP {response.status_code}"
+        counted = []
+        for _ in range(3):
+            with CaptureQueriesContext(connection) as queries:
+                response = client(signed_in).get(path)
+            if response.status_code != 200:
+                counted = [f"HTTP {response.status_code}"]
+                break
+            counted.append(len(queries))
+        counts[name] = min(counted)  # numbers, or the one status that stopped it
     return counts
 
 
@@ -656,18 +665,26 @@ def measure_size(stacks, size, load, args, secret_key, failures):
             load.run(one.base + one.info["paths"][STATIC], seconds=2)  # and every worker has booted
         stacks_named = " and ".join(one.stack for one in served)
         print(f"\n== measuring {stacks_named} at {size:,} answers, in turn for each page", flush=True)
-        print("   (each stack's static file before every page and at the end):", flush=True)
+        print("   (each stack's static file before every page and at the end; which stack goes first alternates):")
         statics = {one.stack: [] for one in served}
-        results = {one.stack: {} for one in served}
-        for index, name in enumerate(PAGES):
-            for one in served:
-                if index % args.static_every == 0:
-                    statics[one.stack].append((index, measure(one, STATIC)))
-                if name not in one.problems:
-                    results[one.stack][name] = measure(one, name)
+        runs = {one.stack: {} for one in served}  # page -> [(position, result)], one per round
+        position = 0
+        for round_number in range(args.rounds):
+            if args.rounds > 1:
+                print(f"  round {round_number + 1} of {args.rounds}", flush=True)
+            for index, name in enumerate(PAGES):
+                turn = served if position % 2 == 0 else served[::-1]
+                for one in turn:
+                    if index % args.static_every == 0:
+                        statics[one.stack].append((position, measure(one, STATIC)))
+                    if name not in one.problems:
+                        runs[one.stack].setdefault(name, []).append((position, measure(one, name)))
+                position += 1
         for one in served:
-            statics[one.stack].append((len(PAGES), measure(one, STATIC)))
+            statics[one.stack].append((position, measure(one, STATIC)))
         load_average = os.getloadavg()
+    # With several rounds, a page's figure is its median round (by req/s), compared with the static runs around it.
+    chosen = {stack: {name: median_round(rounds) for name, rounds in pages.items()} for stack, pages in runs.items()}
     return [
         {
             "stack": one.stack,
@@ -676,7 +693,9 @@ def measure_size(stacks, size, load, args, secret_key, failures):
             "command": one.command,
             "problems": one.problems,
             "statics": [(index, asdict(result)) for index, result in statics[one.stack]],
-            "results": {name: asdict(result) for name, result in results[one.stack].items()},
+            "results": {name: asdict(result) for name, (_, result) in chosen[one.stack].items()},
+            "positions": {name: position for name, (position, _) in chosen[one.stack].items()},
+            "rounds": {name: [run.rps for _, run in rounds] for name, rounds in runs[one.stack].items()},
             "load_average": load_average,
         }
         for one in served
@@ -705,6 +724,11 @@ class ServerLog:
         if exceptions:
             result.server_error = max(set(exceptions), key=exceptions.count)[:200]
         return result
+
+
+def median_round(rounds):
+    """Of a page's ``[(position, Load)]`` rounds, the one with the median req/s (the lower of two middles)."""
+    return sorted(rounds, key=lambda run: run[1].rps)[(len(rounds) - 1) // 2]
 
 
 def bracket(statics, index):
@@ -758,7 +782,7 @@ def report(run):
         )
     )
     ratios, unsteady = {}, set()
-    for index, name in enumerate(PAGES):
+    for name in PAGES:
         result = results.get(name)
         if result is None:
             print(f"  {name:20} not measured: {run['problems'].get(name, '?')}")
@@ -766,7 +790,7 @@ def report(run):
         if not result["requests"]:
             print(f"  {name:20} no response within the measurement: a hung or (re)starting worker? see the log")
             continue
-        ratios[name], steady = compare_to_static(statics, index, result)
+        ratios[name], steady = compare_to_static(statics, run["positions"][name], result)
         if not steady:
             unsteady.add(name)
         errors = result["non_2xx"] + result["socket_errors"]
@@ -785,6 +809,10 @@ def report(run):
         )
     static_rps = ", ".join(f"{run['rps']:.0f}" for run in all_static)
     print(f"  static file req/s, before each page then at the end: {static_rps}")
+    if any(len(rounds) > 1 for rounds in run["rounds"].values()):
+        print("  req/s in each round (the median is shown above):")
+        for name, rounds in run["rounds"].items():
+            print(f"    {name:20} " + ", ".join(f"{rps:.0f}" for rps in rounds))
     restarts = sum(r["restarts"] for r in results.values()) + sum(s["restarts"] for s in all_static)
     if restarts:
         print(
@@ -886,6 +914,12 @@ def parse_args():
     parser.add_argument(
         "--pages", nargs="+", choices=PAGES, metavar="PAGE", help=f"measure only these (default: {', '.join(PAGES)})"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every page this many times, in turn (default 1); each page's figure is its median round",
+    )
     parser.add_argument("--static-every", type=int, default=1, help="measure the static file before every Nth page")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rare-word", default=RARE_TERMS[0], help=f"default {RARE_TERMS[0]}")
@@ -897,8 +931,8 @@ def parse_args():
     args = parser.parse_args()
     if any(size < 100 for size in args.sizes):
         parser.error("--sizes must each be at least 100")
-    if args.seconds < 1 or args.connections < 1 or args.workers < 1 or args.static_every < 1:
-        parser.error("--seconds, --connections, --workers and --static-every must be at least 1")
+    if min(args.seconds, args.connections, args.workers, args.static_every, args.rounds) < 1:
+        parser.error("--seconds, --connections, --workers, --static-every and --rounds must be at least 1")
     return args
 
 
