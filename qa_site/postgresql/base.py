@@ -25,6 +25,9 @@ Django's own cursors never prepare (client-side binding cannot), so nothing else
 transaction mode, prepared statements need PgBouncer 1.21 or later with ``max_prepared_statements`` set; otherwise
 turn them off.
 
+``fetch_one()`` keeps its cursor for the connection's life: a new psycopg cursor sets up its adapters and loaders
+afresh, a tenth of what the whole read costs this process on a signed-in request.
+
 A prepared statement outlives a migration that changes the type of a column it returns: the server then refuses it
 on every use ("cached plan must not change result type"), which would fail every signed-in request on that
 connection until it was replaced. ``fetch_one()`` takes that refusal as the sign to close the connection and read
@@ -61,6 +64,14 @@ class DatabaseOperations(operations.DatabaseOperations):
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._kept_cursor = None  # fetch_one()'s server-binding cursor, on the connection it was made for
+
+    def _close(self):
+        self._kept_cursor = None
+        super()._close()
+
     def get_connection_params(self):
         params = super().get_connection_params()
         params.pop("prepare_session_statements", None)  # ours, not libpq's
@@ -85,23 +96,31 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return self._prepare_cursor(base.ServerBindingCursor(self.connection))
 
     def fetch_one(self, sql, params):
-        """The first row of a fixed statement through ``bound_cursor()``; read again on a new connection if the
-        server refuses a statement prepared before a migration changed what it returns (outside a transaction)."""
-        try:
-            with self.bound_cursor() as cursor:
+        """The first row of a fixed statement, bound as ``bound_cursor()`` binds it, on a cursor kept for the
+        connection's life; read again on a new connection if the server refuses a statement prepared before a
+        migration changed what it returns (outside a transaction)."""
+        if pq is None:
+            with self.cursor() as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchone()
+        try:
+            return self._fetch_one(sql, params)
         except NotSupportedError as error:
-            if (
-                pq is None
-                or self.in_atomic_block
-                or not isinstance(error.__cause__, psycopg.errors.FeatureNotSupported)
-            ):
+            if self.in_atomic_block or not isinstance(error.__cause__, psycopg.errors.FeatureNotSupported):
                 raise
             self.close()
-        with self.bound_cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
+        return self._fetch_one(sql, params)
+
+    def _fetch_one(self, sql, params):
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        kept = self._kept_cursor
+        if kept is None or kept.closed or kept.connection is not self.connection:
+            with self.wrap_database_errors:
+                kept = self._kept_cursor = base.ServerBindingCursor(self.connection)
+        cursor = self._prepare_cursor(kept)  # logged and counted as cursor() does; closed with the connection
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
     def close_if_health_check_failed(self):
         if (

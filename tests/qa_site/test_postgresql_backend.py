@@ -9,7 +9,7 @@ one between requests; ``pg_stat_activity`` shows what each has last sent to the 
 import time
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DataError, connection, connections
 from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
 
@@ -146,6 +146,34 @@ def test_with_prepared_statements_off_nothing_is_prepared(db):
         assert prepared_statements(wrapper) == []
     finally:
         wrapper.close()
+
+
+def test_the_read_keeps_its_cursor_for_the_connections_life_and_still_shows_in_the_query_log(db, kept):
+    web, observer = kept(), kept()
+    assert web.fetch_one("SELECT %s::int + 1", [1]) == (2,)
+    cursor = web._kept_cursor
+    next_request(web)
+    with CaptureQueriesContext(web) as queries:
+        assert web.fetch_one("SELECT %s::int + 1", [2]) == (3,)
+    assert web._kept_cursor is cursor  # the same psycopg cursor: nothing set up again
+    assert [query["sql"] for query in queries.captured_queries] == ["SELECT 2::int + 1"]
+
+    with pytest.raises(DataError):  # a failed read leaves the cursor usable for the next
+        web.fetch_one("SELECT %s::int", ["not a number"])
+    assert web.fetch_one("SELECT %s::int + 1", [3]) == (4,)
+
+    pid = backend_pid(web)
+    with observer.cursor() as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 30
+    while last_sent(observer, pid) is not None:
+        assert time.monotonic() < deadline, f"the server did not end connection {pid} within 30 s"
+        time.sleep(0.05)
+    next_request(web)
+    assert web.fetch_one("SELECT %s::int + 1", [4]) == (5,)  # a new connection, and a cursor on it
+    assert web._kept_cursor is not cursor
+    assert web._kept_cursor.connection is web.connection
+    assert backend_pid(web) != pid
 
 
 def test_a_statement_prepared_before_a_migration_changed_its_columns_is_prepared_again(db, kept):
