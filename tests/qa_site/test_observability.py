@@ -228,6 +228,19 @@ def test_a_job_line_has_its_extra_fields_as_top_level_json_keys(json_log):
     }
 
 
+def test_a_record_orjson_cannot_write_is_still_one_json_line(json_log):
+    """Lines are written with orjson, which refuses integers beyond 64 bits and keys that are not strings: such a
+    record is written by the standard json module instead, not lost."""
+    extra = {"count": 2**70, "by_id": {7: "seven"}, "who": "Zoë"}
+    logging.getLogger("qa_site.jobs").warning("Odd values", extra=extra)
+    logging.getLogger("qa_site.jobs").info("Plain")
+
+    odd, plain = json_log("qa_site.jobs")
+    assert (odd["message"], odd["count"], odd["by_id"], odd["who"]) == ("Odd values", 2**70, {"7": "seven"}, "Zoë")
+    assert plain["message"] == "Plain"
+    assert "Zoë" in json_log.raw()  # UTF-8 either way, not \u escapes
+
+
 def test_log_format_json_writes_one_json_object_per_line_end_to_end():
     script = textwrap.dedent(
         """
