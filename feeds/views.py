@@ -29,7 +29,7 @@ def _answers():
         .public()
         .defer_streamfields()
         .select_related("topic", "expert", "expert__expert_profile")
-        .order_by("-first_published_at", "-pk")
+        .order_by("-published_at", "-pk")  # through the listing indexes (QuestionPage.published_at)
     )
 
 

@@ -152,7 +152,7 @@ def _build(request, key, topic, count):
         pages = pages.filter(topic_id=topic.pk)
     elif key.topic_ids:
         pages = pages.filter(topic_id__in=key.topic_ids)
-    pages = pages.select_related("topic", "expert").order_by("-first_published_at", "-pk")[:count]
+    pages = pages.select_related("topic", "expert").order_by("-published_at", "-pk")[:count]  # by the listing indexes
     absolute = request.build_absolute_uri
     items = []
     for page in pages:

@@ -13,6 +13,7 @@ from feeds.builders import answer_guid
 from qa_site.knowledge import generation
 from qa_site.knowledge.models import Question
 from tests.factories import make_published_page
+from tests.query_plans import sorted_in_full
 
 FEEDS = ["/feeds/latest.rss", "/feeds/latest.atom"]
 # Every public feed of the `answers` fixture, in both formats.
@@ -260,6 +261,7 @@ def test_rendering_a_feed_takes_the_same_queries_for_5_or_25_answers(client, top
     assert (few_entries, many_entries) == (5, 20)
     # At most 6: one reads the publication token again after the change (qa_site/knowledge/generation.py).
     assert many == few <= 6, [q["sql"][:90] for q in queries_for_a_render.last]
+    assert sorted_in_full(queries_for_a_render.last) == []  # newest first through an index, whatever the number
 
 
 def test_feed_dates_are_timezone_aware_and_in_the_past(client, answers):
