@@ -14,9 +14,14 @@ def sorted_in_full(captured_queries, table="knowledge_questionpage"):
         sql = query["sql"]
         if f'"{table}"' not in sql or "ORDER BY" not in sql or sql.startswith("EXPLAIN"):
             continue
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-            plan = [row[-1] for row in cursor.fetchall()]
-        if any("TEMP B-TREE FOR ORDER BY" in step for step in plan):
-            found.append((sql[:200], plan))
+        steps = plan(sql)
+        if any("TEMP B-TREE FOR ORDER BY" in step for step in steps):
+            found.append((sql[:200], steps))
     return found
+
+
+def plan(sql, params=()):
+    """SQLite's plan for ``sql``: one line per step."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return [row[-1] for row in cursor.fetchall()]

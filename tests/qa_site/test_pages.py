@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from qa_site.knowledge import generation
 from tests.factories import make_answers_for_each_audience, make_published_page
+from tests.query_plans import plan
 
 
 @pytest.fixture
@@ -58,6 +59,18 @@ def test_home_page_shows_latest_answers_and_topic_counts_for_the_visitor(client,
     body = titles(client.get("/"))
     assert "Northshire-only answer" in body
     assert "2 answers" in body
+
+
+def test_answer_counts_per_topic_are_read_from_the_index_of_listed_answers(client, pages, alice):
+    """Counted once per publication for every audience: from an index alone, not by reading every answer's row
+    (SQLite's planner took the topic index and read every row: 0.3 s at 100,000 answers)."""
+    generation.renew()
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    (counting,) = [query["sql"] for query in queries.captured_queries if "GROUP BY" in query["sql"]]
+    if connection.vendor == "sqlite":
+        assert plan(counting) == ["SCAN knowledge_questionpage USING INDEX questionpage_listed_counts"]
 
 
 def test_question_page_names_the_expert_and_the_checked_date(client, pages, alice):
