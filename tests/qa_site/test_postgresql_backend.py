@@ -61,6 +61,16 @@ def last_sent(observer, pid):
     return row[0] if row else None
 
 
+def end_connection(observer, pid):
+    """The server ends connection ``pid`` (as a restart or an idle timeout would); wait until it has gone."""
+    with observer.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 30
+    while last_sent(observer, pid) is not None:
+        assert time.monotonic() < deadline, f"the server did not end connection {pid} within 30 s"
+        time.sleep(0.05)
+
+
 def test_settings_use_the_projects_backend(db):
     assert connection.settings_dict["ENGINE"] == "qa_site.postgresql"
     assert isinstance(connections[DEFAULT_DB_ALIAS], DatabaseWrapper)
@@ -84,12 +94,7 @@ def test_a_quiet_kept_connection_is_used_without_a_round_trip(db, kept):
 def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(db, kept):
     web, observer = kept(), kept()
     pid = backend_pid(web)
-    with observer.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    deadline = time.monotonic() + 30
-    while last_sent(observer, pid) is not None:
-        assert time.monotonic() < deadline, f"the server did not end connection {pid} within 30 s"
-        time.sleep(0.05)
+    end_connection(observer, pid)
 
     next_request(web)
 
@@ -163,12 +168,7 @@ def test_the_read_keeps_its_cursor_for_the_connections_life_and_still_shows_in_t
     assert web.fetch_one("SELECT %s::int + 1", [3]) == (4,)
 
     pid = backend_pid(web)
-    with observer.cursor() as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
-    deadline = time.monotonic() + 30
-    while last_sent(observer, pid) is not None:
-        assert time.monotonic() < deadline, f"the server did not end connection {pid} within 30 s"
-        time.sleep(0.05)
+    end_connection(observer, pid)
     next_request(web)
     assert web.fetch_one("SELECT %s::int + 1", [4]) == (5,)  # a new connection, and a cursor on it
     assert web._kept_cursor is not cursor
