@@ -16,14 +16,15 @@ sends ``SELECT 1`` and closes the connection if that fails, so the request opens
 What this does not see, nor does Django's check see in time: a server that vanished without closing anything (a
 cable pulled). There ``SELECT 1`` would wait for TCP's timeout just as the page's own query does.
 
-``bound_cursor()``: Django binds parameters on the client (the values written into the statement's text), which
-some ORM queries need, and so PostgreSQL parses and plans every statement afresh. The session's own statement
-(``qa_site/accounts/sessions.py``: fixed SQL, run on every signed-in request) goes through this cursor instead: its
-values are sent apart and, with ``OPTIONS["prepare_session_statements"]`` (settings: ``DB_PREPARED_STATEMENTS``, on
-by default), the statement is prepared once per connection, so the server neither parses nor plans it again.
-Django's own cursors never prepare (client-side binding cannot), so nothing else changes. Behind PgBouncer in
-transaction mode, prepared statements need PgBouncer 1.21 or later with ``max_prepared_statements`` set; otherwise
-turn them off.
+``fetch_one()``: Django binds parameters on the client (the values written into the statement's text), which some
+ORM queries need, and so PostgreSQL parses and plans every statement afresh. The session's own statement
+(``qa_site/accounts/sessions.py``: fixed SQL, run on every signed-in request) goes through ``fetch_one()`` instead,
+on a cursor that binds on the server (fixed SQL whose parameters are plain values: no ``IN %s`` lists, no parameters
+Django would write into ``GROUP BY``): its values are sent apart and, with ``OPTIONS["prepare_session_statements"]``
+(settings: ``DB_PREPARED_STATEMENTS``, on by default), the statement is prepared once per connection, so the server
+neither parses nor plans it again. Django's own cursors never prepare (client-side binding cannot), so nothing else
+changes. Behind PgBouncer in transaction mode, prepared statements need PgBouncer 1.21 or later with
+``max_prepared_statements`` set; otherwise turn them off.
 
 ``fetch_one()`` keeps its cursor for the connection's life: a new psycopg cursor sets up its adapters and loaders
 afresh, a tenth of what the whole read costs this process on a signed-in request.
@@ -50,7 +51,7 @@ __all__ = ["DatabaseWrapper"]
 
 class DatabaseOperations(operations.DatabaseOperations):
     def last_executed_query(self, cursor, sql, params):
-        """The statement with its values, for a ``bound_cursor()`` too (Django's asks a client-side binding
+        """The statement with its values, for ``fetch_one()``'s cursor too (Django's asks a client-side binding
         cursor's text, which a statement bound on the server does not have): for the query log of tests and
         ``DEBUG``, and error reports."""
         if pq is not None and not isinstance(cursor, psycopg.ClientCursor):
@@ -84,21 +85,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
             connection.prepare_threshold = 0
         return connection
 
-    def bound_cursor(self):
-        """A cursor as ``cursor()`` gives (logged, counted, errors translated) whose parameters are sent apart from
-        the statement, and whose statements are prepared when the settings say so: for fixed SQL whose parameters
-        are plain values (no ``IN %s`` lists, no parameters Django would write into ``GROUP BY``)."""
-        if pq is None:
-            return self.cursor()
-        self.close_if_health_check_failed()
-        self.ensure_connection()
-        with self.wrap_database_errors:
-            return self._prepare_cursor(base.ServerBindingCursor(self.connection))
-
     def fetch_one(self, sql, params):
-        """The first row of a fixed statement, bound as ``bound_cursor()`` binds it, on a cursor kept for the
-        connection's life; read again on a new connection if the server refuses a statement prepared before a
-        migration changed what it returns (outside a transaction)."""
+        """The first row of a fixed statement, bound on the server (prepared when the settings say so), on a cursor kept
+        for the connection's life, logged, counted and with errors translated as ``cursor()``'s; read again on a new
+        connection if the server refuses a statement prepared before a migration changed what it returns (outside a
+        transaction)."""
         if pq is None:
             with self.cursor() as cursor:
                 cursor.execute(sql, params)

@@ -145,9 +145,7 @@ def test_with_prepared_statements_off_nothing_is_prepared(db):
     wrapper = load_backend(settings["ENGINE"]).DatabaseWrapper(settings, DEFAULT_DB_ALIAS)
     try:
         for _ in range(3):
-            with wrapper.bound_cursor() as cursor:
-                cursor.execute("SELECT %s::int + 1", [1])
-                assert cursor.fetchone() == (2,)
+            assert wrapper.fetch_one("SELECT %s::int + 1", [1]) == (2,)
         assert prepared_statements(wrapper) == []
     finally:
         wrapper.close()
